@@ -1,0 +1,37 @@
+"""Resource limits applied to every file read. All are documented defaults a caller can change.
+
+>>> from pytest_npzcontract.limits import Limits
+>>> big = Limits(max_metadata_bytes=64 << 20)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+MiB = 1 << 20
+GiB = 1 << 30
+
+
+@dataclass(frozen=True)
+class Limits:
+    #: Largest ``_metadata`` member (any encoding) that is decoded.
+    max_metadata_bytes: int = 16 * MiB
+    #: Deepest nesting of lists/objects accepted in metadata.
+    max_json_depth: int = 64
+    #: Largest ``.npy`` header accepted (NumPy itself stops at 10 000 by default).
+    max_header_bytes: int = 64 * 1024
+    #: Most members in one archive.
+    max_members: int = 4096
+    #: Largest single array (decompressed) that is read or scanned.
+    max_array_bytes: int = 64 * GiB
+    #: Members larger than ``ratio_floor_bytes`` that inflate more than this are refused.
+    max_compression_ratio: float = 1000.0
+    ratio_floor_bytes: int = 64 * MiB
+    #: Bytes decompressed per step by streamed value checks.
+    chunk_bytes: int = 4 * MiB
+
+    def with_(self, **changes) -> Limits:
+        return replace(self, **changes)
+
+
+DEFAULT_LIMITS = Limits()
