@@ -59,7 +59,7 @@ def decode_member_bytes(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> DecodedM
                                 rule="unsafe-object-array") from None
         if not isinstance(value, np.ndarray) or value.size != 1:
             raise MetadataError("pickled _metadata is not a single-item array")
-        return _from_python(value.reshape(()).item(), limits, pickled=True)
+        return decode_python(value.reshape(()).item(), limits)
     if len(payload) != header.data_bytes:
         raise MetadataError("_metadata data length does not match its header", "unreadable")
     array = np.frombuffer(payload, dtype=header.dtype).reshape(header.shape)
@@ -93,7 +93,8 @@ def legacy_nphotons(array: np.ndarray) -> DecodedMetadata | None:
     return DecodedMetadata({"physics_parameters": {"nphotons": value}}, "legacy-nphotons")
 
 
-def _from_python(value: Any, limits: Limits, *, pickled: bool) -> DecodedMetadata:
+def decode_python(value: Any, limits: Limits = DEFAULT_LIMITS) -> DecodedMetadata:
+    """Decode the item of an object array (JSON text, UTF-8 bytes or a dict)."""
     if isinstance(value, (bytes, bytearray)):
         value = _utf8(bytes(value))
     if isinstance(value, str):

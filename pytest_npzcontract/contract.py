@@ -1,0 +1,169 @@
+"""DATA-001 as data: which keys exist, their dtypes and ndims, and how keys relate.
+
+>>> DATA_001.keys["diffraction"].dtypes
+('float32',)
+>>> strict = DATA_001.extended({"required": ["scan_index"],
+...                             "keys": {"mask": {"dtypes": ["bool"], "ndim": 2}}})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+import numpy as np
+
+PROFILES = ("canonical", "raw", "count-intensity")
+
+#: Dtype groups usable in ``dtypes`` besides concrete NumPy names.
+DTYPE_GROUPS = {"integer": "iu", "float": "f", "complex": "c", "bool": "b"}
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """What the contract says about one key.
+
+    ``per_image``: axis 0 is the image count n, shared by every per-image key.
+    ``frame``: axes 1 and 2 are the N x N diffraction frame.
+    ``legacy_ndim``: an ndim that is tolerated as a legacy layout (reported, not broken).
+    ``replaces``: for a legacy key, the canonical key it stands in for.
+    """
+
+    name: str
+    dtypes: tuple[str, ...] = ()
+    ndim: tuple[int, ...] = ()
+    required: bool = False
+    per_image: bool = False
+    frame: bool = False
+    legacy: bool = False
+    legacy_ndim: tuple[int, ...] = ()
+    replaces: str | None = None
+    description: str = ""
+
+    def dtype_ok(self, dtype: np.dtype) -> bool:
+        """Whether ``dtype`` is allowed (byte order ignored; no list means any non-object)."""
+        if dtype.hasobject:
+            return False
+        if not self.dtypes:
+            return True
+        native = dtype.newbyteorder("=")
+        for allowed in self.dtypes:
+            kinds = DTYPE_GROUPS.get(allowed)
+            if kinds is not None and native.kind in kinds:
+                return True
+            if kinds is None and native == np.dtype(allowed):
+                return True
+        return False
+
+    def expected_dtype(self) -> str:
+        return " or ".join(self.dtypes) if self.dtypes else "any numeric dtype"
+
+    def expected_layout(self) -> str:
+        axes = {1: "(n,)", 2: "(M, M')", 3: "(n, H, W)", 4: "(n, H, W, 1)"}
+        if self.per_image and self.frame:
+            return "(n, N, N)"
+        return " or ".join(f"{d}-D {axes.get(d, '')}".strip() for d in self.ndim) or "any"
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    version: str
+    keys: Mapping[str, KeySpec] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", MappingProxyType(dict(self.keys)))
+
+    @property
+    def required(self) -> list[str]:
+        return [k for k, s in self.keys.items() if s.required]
+
+    def extended(self, spec: Mapping) -> Contract:
+        """A copy with extra required keys or per-key overrides, e.g. from configuration.
+
+        ``spec``: ``{"required": [names], "keys": {name: {"dtypes": [...], "ndim": int | [ints],
+        "required": bool, "per_image": bool, "frame": bool}}}``. Unknown fields raise ValueError.
+        """
+        _only(spec, {"required", "keys"}, "contract extension")
+        keys = dict(self.keys)
+        for name, fields in (spec.get("keys") or {}).items():
+            if not isinstance(fields, Mapping):
+                raise ValueError(f"contract key {name!r} must be a table of fields")
+            _only(fields, {"dtypes", "ndim", "required", "per_image", "frame", "description"},
+                  f"contract key {name!r}")
+            keys[name] = replace(keys.get(name, KeySpec(name)), **_fields(name, fields))
+        for name in _names(spec.get("required") or (), "required"):
+            keys[name] = replace(keys.get(name, KeySpec(name)), required=True)
+        return Contract(self.name, f"{self.version}+ext", keys)
+
+
+def _only(mapping: Mapping, allowed: set[str], what: str) -> None:
+    if not isinstance(mapping, Mapping):
+        raise ValueError(f"{what} must be a table, not {type(mapping).__name__}")
+    unknown = sorted(set(mapping) - allowed)
+    if unknown:
+        raise ValueError(f"unknown field {unknown[0]!r} in {what} (allowed: {sorted(allowed)})")
+
+
+def _names(values: Iterable, what: str) -> list[str]:
+    if isinstance(values, str) or not all(isinstance(v, str) and v for v in values):
+        raise ValueError(f"{what} must be a list of key names")
+    return list(values)
+
+
+def _fields(name: str, fields: Mapping) -> dict:
+    out: dict = {}
+    if "dtypes" in fields:
+        dtypes = _names(fields["dtypes"], f"contract key {name!r} dtypes")
+        for d in dtypes:
+            if d not in DTYPE_GROUPS:
+                try:
+                    np.dtype(d)
+                except TypeError:
+                    raise ValueError(f"contract key {name!r}: unknown dtype {d!r}") from None
+        out["dtypes"] = tuple(dtypes)
+    if "ndim" in fields:
+        ndim = fields["ndim"]
+        ndims = [ndim] if isinstance(ndim, int) else list(ndim)
+        if not ndims or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 32
+                                for d in ndims):
+            raise ValueError(f"contract key {name!r}: ndim must be an int or list of ints")
+        out["ndim"] = tuple(ndims)
+    for flag in ("required", "per_image", "frame"):
+        if flag in fields:
+            if not isinstance(fields[flag], bool):
+                raise ValueError(f"contract key {name!r}: {flag} must be true or false")
+            out[flag] = fields[flag]
+    if "description" in fields:
+        out["description"] = str(fields["description"])
+    return out
+
+
+_FLOATS = ("float64", "float32")
+
+DATA_001 = Contract("DATA-001", "1.0", {
+    "diffraction": KeySpec("diffraction", ("float32",), (3,), required=True, per_image=True,
+                           frame=True, description="amplitude sqrt(intensity), finite, >= 0"),
+    "Y": KeySpec("Y", ("complex64",), (3,), per_image=True, frame=True, legacy_ndim=(4,),
+                 description="ground-truth object patches (supervised training only)"),
+    "objectGuess": KeySpec("objectGuess", ("complex64",), (2,), required=True,
+                           description="full object"),
+    "probeGuess": KeySpec("probeGuess", ("complex64",), (2,), required=True,
+                          description="probe, same H x W as diffraction frames"),
+    "xcoords": KeySpec("xcoords", _FLOATS, (1,), required=True, per_image=True,
+                       description="scan x positions in object pixels"),
+    "ycoords": KeySpec("ycoords", _FLOATS, (1,), required=True, per_image=True,
+                       description="scan y positions in object pixels"),
+    "xcoords_start": KeySpec("xcoords_start", ("float",), (1,), per_image=True,
+                             description="legacy start positions"),
+    "ycoords_start": KeySpec("ycoords_start", ("float",), (1,), per_image=True,
+                             description="legacy start positions"),
+    "scan_index": KeySpec("scan_index", ("integer",), (1,), per_image=True),
+    "ground_truth_patches": KeySpec("ground_truth_patches", ("complex64",), (3, 4),
+                                    per_image=True, frame=True,
+                                    description="simulation output name for Y"),
+    "diff3d": KeySpec("diff3d", ("integer", "float"), (3,), per_image=True, frame=True,
+                      legacy=True, replaces="diffraction",
+                      description="raw diffraction, often uint16 intensity"),
+})

@@ -1,0 +1,96 @@
+"""Streamed value statistics: one pass over bounded chunks, whatever the array size.
+
+>>> stats = scan_chunks(np.float32, [chunk1, chunk2])
+>>> stats.nonfinite, stats.negative, stats.max
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class ValueStats:
+    count: int = 0
+    nan: int = 0
+    inf: int = 0
+    negative: int = 0
+    min: float = math.inf
+    max: float = -math.inf
+    #: True while every finite value seen so far is a whole number.
+    integral: bool = True
+
+    @property
+    def nonfinite(self) -> int:
+        return self.nan + self.inf
+
+
+def scan_chunks(dtype: np.dtype, chunks: Iterable[np.ndarray]) -> ValueStats:
+    """Accumulate statistics over flat chunks of a real or complex numeric array.
+
+    For complex data the real and imaginary parts are scanned (min/max/negative then refer to
+    the parts and are not meaningful as amplitudes). Integer data is integral by construction.
+    """
+    dtype = np.dtype(dtype)
+    stats = ValueStats()
+    is_int = dtype.kind in "biu"
+    for chunk in chunks:
+        if chunk.size == 0:
+            continue
+        stats.count += chunk.size
+        if dtype.kind == "c":
+            chunk = chunk.view(chunk.real.dtype)
+        if is_int:
+            _extend(stats, int(chunk.min()), int(chunk.max()))
+            if stats.min < 0:
+                stats.negative += int(np.count_nonzero(chunk < 0))
+            continue
+        lo, hi = chunk.min(), chunk.max()
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            # Only now pay for elementwise tests: NaN/inf propagate into min/max.
+            nan_mask = np.isnan(chunk)
+            stats.nan += int(np.count_nonzero(nan_mask))
+            stats.inf += int(np.count_nonzero(np.isinf(chunk)))
+            finite = chunk[np.isfinite(chunk)]
+            if finite.size == 0:
+                continue
+            chunk, lo, hi = finite, finite.min(), finite.max()
+        _extend(stats, float(lo), float(hi))
+        if lo < 0:
+            stats.negative += int(np.count_nonzero(chunk < 0))
+        if stats.integral:
+            stats.integral = bool(np.all(np.equal(np.trunc(chunk), chunk)))
+    return stats
+
+
+def _extend(stats: ValueStats, lo: float, hi: float) -> None:
+    stats.min = min(stats.min, lo)
+    stats.max = max(stats.max, hi)
+
+
+def bytes_to_chunks(dtype: np.dtype, pieces: Iterable[bytes]) -> Iterator[np.ndarray]:
+    """Turn byte pieces of any length into whole-element arrays (carrying partial elements)."""
+    itemsize = np.dtype(dtype).itemsize
+    carry = b""
+    for piece in pieces:
+        if carry:
+            piece = carry + piece
+        usable = len(piece) - len(piece) % itemsize
+        carry = piece[usable:]
+        if usable:
+            yield np.frombuffer(piece, dtype=dtype, count=usable // itemsize)
+
+
+def array_chunks(array: np.ndarray, chunk_bytes: int) -> Iterator[np.ndarray]:
+    """Flat chunks of an in-memory array, copying at most ``chunk_bytes`` at a time."""
+    if array.ndim == 0:
+        yield array.reshape(1)
+        return
+    row_bytes = max(array.nbytes // max(array.shape[0], 1), 1)
+    step = max(chunk_bytes // row_bytes, 1)
+    for start in range(0, array.shape[0], step):
+        yield np.ravel(array[start:start + step])
