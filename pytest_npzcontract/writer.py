@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import ContractViolation
 from .limits import DEFAULT_LIMITS, Limits
-from .metadata_codec import METADATA_KEY, MetadataError, encode_metadata
+from .metadata_codec import METADATA_KEY, MetadataError, encode_metadata, to_jsonable
 from .report import Finding
 
 
@@ -67,7 +67,7 @@ def _prepare(target: str, arrays: Mapping[str, object], metadata: Mapping | None
             from .schema import validate_metadata_schema
 
             findings += [Finding(target, METADATA_KEY, "metadata-schema", "error", problem)
-                         for problem in validate_metadata_schema(metadata)]
+                         for problem in validate_metadata_schema(to_jsonable(metadata))]
             members.append((METADATA_KEY, encoded))
     if findings:
         raise ContractViolation(findings=findings)
