@@ -108,9 +108,10 @@ def read_array(scan: ArchiveScan, key: str, limits: Limits = DEFAULT_LIMITS) -> 
     except CORRUPTION_ERRORS as exc:
         raise ContractViolation(findings=[_finding(
             scan.path, key, "unreadable", f"corrupt member data ({_reason(exc)})")]) from None
-    array = np.frombuffer(buf, dtype=member.dtype, count=member.data_bytes // max(
-        member.dtype.itemsize, 1) if member.dtype.itemsize else 0)
-    return array.reshape(member.shape, order="F" if member.fortran_order else "C")
+    order = "F" if member.fortran_order else "C"
+    if member.dtype.itemsize == 0:  # e.g. '<U0': no bytes to interpret
+        return np.empty(member.shape, dtype=member.dtype, order=order)
+    return np.frombuffer(buf, dtype=member.dtype).reshape(member.shape, order=order)
 
 
 def _reason(exc: Exception) -> str:
