@@ -21,3 +21,15 @@ def test_contract_rule_table_matches_the_rule_table_in_code():
         assert kind == RULES[rule].kind, rule
         assert (strict, warn, permissive) == tuple(
             default_level(rule, m) for m in ("strict", "warn", "permissive")), rule
+
+
+def _readme_commands() -> list[str]:
+    text = (DOCS.parent / "README.md").read_text()
+    return re.findall(r"```bash\n(.+?)\n```", text)[:2]
+
+
+def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one():
+    main_job, tests = _readme_commands()
+    assert "npzcontract lint fixtures/" in main_job
+    assert tests.endswith("pytest")
+    assert tests in (DOCS.parent / ".ci" / "run").read_text()
