@@ -40,6 +40,8 @@ class KeySpec:
     legacy_ndim: tuple[int, ...] = ()
     replaces: str | None = None
     description: str = ""
+    #: Human form of the expected shape, e.g. ``(n, N, N)``.
+    layout: str = ""
 
     def dtype_ok(self, dtype: np.dtype) -> bool:
         """Whether ``dtype`` is allowed (byte order ignored; no list means any non-object)."""
@@ -60,10 +62,9 @@ class KeySpec:
         return " or ".join(self.dtypes) if self.dtypes else "any numeric dtype"
 
     def expected_layout(self) -> str:
-        axes = {1: "(n,)", 2: "(M, M')", 3: "(n, H, W)", 4: "(n, H, W, 1)"}
-        if self.per_image and self.frame:
-            return "(n, N, N)"
-        return " or ".join(f"{d}-D {axes.get(d, '')}".strip() for d in self.ndim) or "any"
+        if self.layout:
+            return self.layout
+        return " or ".join(f"{d}-D" for d in self.ndim) or "any shape"
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def _fields(name: str, fields: Mapping) -> dict:
                                 for d in ndims):
             raise ValueError(f"contract key {name!r}: ndim must be an int or list of ints")
         out["ndim"] = tuple(ndims)
+        out["layout"] = ""  # the built-in layout text no longer describes the key
     for flag in ("required", "per_image", "frame"):
         if flag in fields:
             if not isinstance(fields[flag], bool):
@@ -143,27 +145,36 @@ def _fields(name: str, fields: Mapping) -> dict:
 _FLOATS = ("float64", "float32")
 
 DATA_001 = Contract("DATA-001", "1.0", {
-    "diffraction": KeySpec("diffraction", ("float32",), (3,), required=True, per_image=True,
-                           frame=True, description="amplitude sqrt(intensity), finite, >= 0"),
-    "Y": KeySpec("Y", ("complex64",), (3,), per_image=True, frame=True, legacy_ndim=(4,),
-                 description="ground-truth object patches (supervised training only)"),
-    "objectGuess": KeySpec("objectGuess", ("complex64",), (2,), required=True,
-                           description="full object"),
-    "probeGuess": KeySpec("probeGuess", ("complex64",), (2,), required=True,
-                          description="probe, same H x W as diffraction frames"),
-    "xcoords": KeySpec("xcoords", _FLOATS, (1,), required=True, per_image=True,
-                       description="scan x positions in object pixels"),
-    "ycoords": KeySpec("ycoords", _FLOATS, (1,), required=True, per_image=True,
-                       description="scan y positions in object pixels"),
-    "xcoords_start": KeySpec("xcoords_start", ("float",), (1,), per_image=True,
-                             description="legacy start positions"),
-    "ycoords_start": KeySpec("ycoords_start", ("float",), (1,), per_image=True,
-                             description="legacy start positions"),
-    "scan_index": KeySpec("scan_index", ("integer",), (1,), per_image=True),
-    "ground_truth_patches": KeySpec("ground_truth_patches", ("complex64",), (3, 4),
-                                    per_image=True, frame=True,
-                                    description="simulation output name for Y"),
-    "diff3d": KeySpec("diff3d", ("integer", "float"), (3,), per_image=True, frame=True,
-                      legacy=True, replaces="diffraction",
-                      description="raw diffraction, often uint16 intensity"),
+    "diffraction": KeySpec(
+        "diffraction", ("float32",), (3,), required=True, per_image=True, frame=True,
+        layout="(n, N, N)", description="amplitude sqrt(intensity), finite, >= 0"),
+    "Y": KeySpec(
+        "Y", ("complex64",), (3,), per_image=True, frame=True, legacy_ndim=(4,),
+        layout="(n, N, N)", description="ground-truth object patches (supervised training only)"),
+    "objectGuess": KeySpec(
+        "objectGuess", ("complex64",), (2,), required=True, layout="(M, M')",
+        description="full object"),
+    "probeGuess": KeySpec(
+        "probeGuess", ("complex64",), (2,), required=True, layout="(N, N)",
+        description="probe, same H x W as diffraction frames"),
+    "xcoords": KeySpec(
+        "xcoords", _FLOATS, (1,), required=True, per_image=True, layout="(n,)",
+        description="scan x positions in object pixels"),
+    "ycoords": KeySpec(
+        "ycoords", _FLOATS, (1,), required=True, per_image=True, layout="(n,)",
+        description="scan y positions in object pixels"),
+    "xcoords_start": KeySpec(
+        "xcoords_start", ("float",), (1,), per_image=True, layout="(n,)",
+        description="legacy start positions"),
+    "ycoords_start": KeySpec(
+        "ycoords_start", ("float",), (1,), per_image=True, layout="(n,)",
+        description="legacy start positions"),
+    "scan_index": KeySpec("scan_index", ("integer",), (1,), per_image=True, layout="(n,)"),
+    "ground_truth_patches": KeySpec(
+        "ground_truth_patches", ("complex64",), (3, 4), per_image=True, frame=True,
+        layout="(n, N, N) or (n, N, N, 1)", description="simulation output name for Y"),
+    "diff3d": KeySpec(
+        "diff3d", ("integer", "float"), (3,), per_image=True, frame=True, legacy=True,
+        replaces="diffraction", layout="(n, N, N)",
+        description="raw diffraction, often uint16 intensity"),
 })
