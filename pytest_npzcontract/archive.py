@@ -227,8 +227,8 @@ def _ratio_problem(info: zipfile.ZipInfo, limits: Limits) -> str | None:
         return None
     ratio = info.file_size / max(info.compress_size, 1)
     if ratio > limits.max_compression_ratio:
-        return (f"inflates {ratio:,.0f}x ({_human(info.file_size)} from "
-                f"{_human(info.compress_size)}), over the {limits.max_compression_ratio:,.0f}x "
+        return (f"inflates {ratio:,.0f}x ({human_size(info.file_size)} from "
+                f"{human_size(info.compress_size)}), over the {limits.max_compression_ratio:,.0f}x "
                 "limit (zip bomb?)")
     return None
 
@@ -248,8 +248,8 @@ def _size_problem(member: MemberInfo, limits: Limits) -> tuple[str, str] | None:
         return None  # pickled payload: its size is checked by whoever decodes it
     if member.data_bytes > limits.max_array_bytes:
         return ("resource-limit",
-                f"declares {_human(member.data_bytes)} of data (shape {member.shape}), over the "
-                f"{_human(limits.max_array_bytes)} limit")
+                f"declares {human_size(member.data_bytes)} of data (shape {member.shape}), over the "
+                f"{human_size(limits.max_array_bytes)} limit")
     held = member.file_size - member.data_offset
     if held != member.data_bytes:
         return ("unreadable",
@@ -258,7 +258,8 @@ def _size_problem(member: MemberInfo, limits: Limits) -> tuple[str, str] | None:
     return None
 
 
-def _human(n: float) -> str:
+def human_size(n: float) -> str:
+    """Bytes as a short human string: ``human_size(4 << 30) == "4.0 GiB"``."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(n) < 1024 or unit == "TiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

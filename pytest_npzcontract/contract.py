@@ -76,6 +76,10 @@ class Contract:
     def __post_init__(self) -> None:
         object.__setattr__(self, "keys", MappingProxyType(dict(self.keys)))
 
+    def __reduce__(self) -> tuple:
+        # A read-only mapping proxy cannot be pickled; rebuild from a plain dict (multiprocessing).
+        return (Contract, (self.name, self.version, dict(self.keys)))
+
     @property
     def required(self) -> list[str]:
         return [k for k, s in self.keys.items() if s.required]

@@ -30,6 +30,7 @@ def _readme_commands() -> list[str]:
 
 def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one():
     main_job, tests = _readme_commands()
-    assert "npzcontract lint fixtures/" in main_job
+    assert "pip install -e ." in main_job and "npzcontract lint" in main_job
+    assert "fixtures/valid" in main_job
     assert tests.endswith("pytest")
     assert tests in (DOCS.parent / ".ci" / "run").read_text()
