@@ -105,14 +105,12 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
         return scan
     except Exception as exc:  # corrupt central directories raise many types
         fail(f"corrupt zip directory ({type(exc).__name__}: {exc})")
-        scan.close()
-        scan.zf = None
-        return scan
+        return _abandon(scan)
 
     if len(infos) > limits.max_members:
         fail(f"archive has {len(infos)} members, more than the limit of {limits.max_members}",
              rule="resource-limit")
-        return scan
+        return _abandon(scan)
     dupes = {name for name, n in Counter(i.filename for i in infos).items() if n > 1}
     for name in sorted(dupes):
         fail(f"member {name!r} appears more than once; readers disagree on which copy is used",
@@ -145,6 +143,10 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
             continue
         scan.members[key] = member
         scan.infos[key] = info
+    bomb = _total_ratio_problem(infos, limits)
+    if bomb and not any(f.rule == "resource-limit" for f in scan.findings):
+        fail(bomb, rule="resource-limit")
+        return _abandon(scan)
     return scan
 
 
@@ -222,15 +224,37 @@ def _member_problem(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
+def _abandon(scan: ArchiveScan) -> ArchiveScan:
+    """Close an archive that must not be read further; checkers then report nothing else."""
+    scan.close()
+    scan.zf = None
+    scan.members.clear()
+    scan.infos.clear()
+    return scan
+
+
 def _ratio_problem(info: zipfile.ZipInfo, limits: Limits) -> str | None:
-    if info.compress_type == zipfile.ZIP_STORED or info.file_size <= limits.ratio_floor_bytes:
+    if info.compress_type == zipfile.ZIP_STORED:
         return None
-    ratio = info.file_size / max(info.compress_size, 1)
-    if ratio > limits.max_compression_ratio:
-        return (f"inflates {ratio:,.0f}x ({human_size(info.file_size)} from "
-                f"{human_size(info.compress_size)}), over the {limits.max_compression_ratio:,.0f}x "
-                "limit (zip bomb?)")
-    return None
+    return _inflation(info.file_size, info.compress_size, limits, "inflates")
+
+
+def _total_ratio_problem(infos: list[zipfile.ZipInfo], limits: Limits) -> str | None:
+    """Many members, each under the per-member floor, can add up to a bomb."""
+    packed = [i for i in infos if i.compress_type != zipfile.ZIP_STORED]
+    problem = _inflation(sum(i.file_size for i in packed), sum(i.compress_size for i in packed),
+                         limits, f"its {len(packed)} compressed members inflate")
+    return f"archive: {problem}" if problem else None
+
+
+def _inflation(size: int, packed: int, limits: Limits, what: str) -> str | None:
+    if size <= limits.ratio_floor_bytes:
+        return None
+    ratio = size / max(packed, 1)
+    if ratio <= limits.max_compression_ratio:
+        return None
+    return (f"{what} {ratio:,.0f}x ({human_size(size)} from {human_size(packed)}), over the "
+            f"{limits.max_compression_ratio:,.0f}x limit (zip bomb?)")
 
 
 def _member_info(key: str, info: zipfile.ZipInfo, header: NpyHeader) -> MemberInfo:

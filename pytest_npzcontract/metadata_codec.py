@@ -101,7 +101,7 @@ def decode_python(value: Any, limits: Limits = DEFAULT_LIMITS) -> DecodedMetadat
         return _json(value, "pickled-json", limits)
     if isinstance(value, dict):
         metadata = to_jsonable(value)
-        check_depth(metadata, limits.max_json_depth)
+        check_structure(metadata, limits.max_json_depth)
         return DecodedMetadata(metadata, "pickled-dict")
     raise MetadataError(f"pickled _metadata holds a {type(value).__name__}, not JSON or a dict")
 
@@ -121,35 +121,57 @@ def _json(text: str, encoding: str, limits: Limits) -> DecodedMetadata:
         notes.append(("metadata-invalid", f"_metadata is not strict JSON: it contains {name}"))
         return float(name.replace("Infinity", "inf"))
 
+    def number(text: str) -> float:
+        value = float(text)
+        if math.isinf(value):
+            shown = text if len(text) <= 20 else text[:17] + "..."
+            notes.append(("metadata-invalid", f"_metadata number {shown} is out of range"))
+        return value
+
     try:
-        value = json.loads(text, parse_constant=constant)
+        value = json.loads(text, parse_constant=constant, parse_float=number)
     except RecursionError:
         raise MetadataError(f"_metadata JSON nests deeper than {limits.max_json_depth} levels",
                             rule="resource-limit") from None
     except json.JSONDecodeError as exc:
         raise MetadataError(f"_metadata is not valid JSON ({exc.msg} at line {exc.lineno} "
                             f"column {exc.colno})") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's digit limit
+        raise MetadataError(f"_metadata JSON cannot be read ({_first_line(exc)})") from None
     if not isinstance(value, dict):
         raise MetadataError(f"_metadata JSON is a {type(value).__name__}, not an object")
-    check_depth(value, limits.max_json_depth)
+    check_structure(value, limits.max_json_depth)
     return DecodedMetadata(value, encoding, notes)
 
 
-def check_depth(value: Any, max_depth: int) -> None:
-    """Raise ``MetadataError`` (resource-limit) if containers nest deeper than ``max_depth``."""
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def check_structure(value: Any, max_depth: int) -> None:
+    """Raise ``MetadataError`` if containers nest deeper than ``max_depth`` (resource-limit) or a
+    string cannot be written as UTF-8, e.g. a lone surrogate from ``"\\ud800"`` (invalid)."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict):
-            children = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
         if depth > max_depth:
             raise MetadataError(f"_metadata nests deeper than {max_depth} levels",
                                 rule="resource-limit")
-        stack.extend((child, depth + 1) for child in children)
+        children = item.items() if isinstance(item, dict) else item
+        for child in children:
+            for part in (child if isinstance(item, dict) else (child,)):
+                if isinstance(part, (dict, list)):
+                    stack.append((part, depth + 1))
+                elif isinstance(part, str):
+                    _require_utf8(part)
+
+
+def _require_utf8(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MetadataError(f"_metadata holds a string that is not valid Unicode "
+                            f"({exc.reason} at {exc.start})") from None
 
 
 def to_jsonable(value: Any, path: str = "") -> Any:
@@ -182,7 +204,7 @@ def to_json_text(metadata: Mapping, limits: Limits = DEFAULT_LIMITS) -> str:
     if not isinstance(metadata, Mapping):
         raise MetadataError(f"metadata must be a mapping, not {type(metadata).__name__}")
     plain = to_jsonable(metadata)
-    check_depth(plain, limits.max_json_depth)
+    check_structure(plain, limits.max_json_depth)
     try:
         text = json.dumps(plain, allow_nan=False, ensure_ascii=False)
     except ValueError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import math
 import struct
+import sys
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -102,13 +103,16 @@ def _parse_dict(text: str) -> dict:
 
 
 def _dtype(descr: object) -> np.dtype:
+    shown = repr(descr)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
     try:
-        return np.lib.format.descr_to_dtype(descr)
+        dtype = np.lib.format.descr_to_dtype(descr)
     except Exception as exc:  # NumPy raises several types for malformed descrs
-        shown = repr(descr)
-        shown = shown if len(shown) <= 60 else shown[:57] + "..."
         raise HeaderError(f".npy header has an invalid dtype {shown} ({type(exc).__name__})"
                           ) from None
+    if dtype.itemsize == 0:
+        raise HeaderError(f".npy header has a zero-size dtype {shown}; no data can be read")
+    return dtype
 
 
 def _shape(shape: object) -> tuple[int, ...]:
@@ -119,4 +123,8 @@ def _shape(shape: object) -> tuple[int, ...]:
             raise HeaderError(f".npy header shape {shape!r} has a non-integer dimension")
         if dim < 0:
             raise HeaderError(f".npy header shape {shape!r} has a negative dimension")
+    # Even an empty array (a zero dimension) cannot have dimensions NumPy cannot index.
+    if math.prod(max(dim, 1) for dim in shape) > sys.maxsize:
+        raise HeaderError(f".npy header shape {shape!r} is too large to index",
+                          rule="resource-limit")
     return shape

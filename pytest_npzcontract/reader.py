@@ -77,7 +77,11 @@ def read_metadata(scan: ArchiveScan, limits: Limits = DEFAULT_LIMITS) -> Decoded
     if member is None:
         legacy = scan.members.get("nphotons")
         if legacy is not None and legacy.data_bytes <= 64 and not legacy.dtype.hasobject:
-            return legacy_nphotons(read_array(scan, "nphotons", limits))
+            try:
+                return legacy_nphotons(read_array(scan, "nphotons", limits))
+            except ContractViolation as exc:
+                first = exc.findings[0]
+                raise MetadataError(f"legacy nphotons: {first.message}", first.rule) from None
         return None
     if member.file_size > limits.max_metadata_bytes:
         raise MetadataError(
@@ -109,8 +113,6 @@ def read_array(scan: ArchiveScan, key: str, limits: Limits = DEFAULT_LIMITS) -> 
         raise ContractViolation(findings=[_finding(
             scan.path, key, "unreadable", f"corrupt member data ({_reason(exc)})")]) from None
     order = "F" if member.fortran_order else "C"
-    if member.dtype.itemsize == 0:  # e.g. '<U0': no bytes to interpret
-        return np.empty(member.shape, dtype=member.dtype, order=order)
     return np.frombuffer(buf, dtype=member.dtype).reshape(member.shape, order=order)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .report import SEVERITIES, Finding, Report
+from .report import SEVERITIES, Finding, Report, one_line
 from .rules import RULES
 
 JSON_VERSION = 1
@@ -81,8 +81,8 @@ def render_text(run: LintRun) -> str:
 
     ``data/a.npz: [probeGuess] error missing-key: required key 'probeGuess' is absent``
     """
-    lines = [" ".join(f.line().splitlines()) for f in run.shown]
-    lines += [f"{s.path}: skipped: {s.reason}" for s in run.skipped]
+    lines = [f.line() for f in run.shown]
+    lines += [f"{one_line(s.path)}: skipped: {one_line(s.reason)}" for s in run.skipped]
     hints = _hints(run.shown)
     if hints:
         lines += ["", *hints]

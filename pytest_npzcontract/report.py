@@ -28,11 +28,11 @@ class Finding:
 
     def line(self, *, with_hint: bool = False) -> str:
         """The one-line human form: ``path: [key] severity rule: message``."""
-        where = self.file or "<data>"
-        key = f" [{self.key}]" if self.key else ""
-        text = f"{where}:{key} {self.severity} {self.rule}: {self.message}"
+        where = one_line(self.file or "<data>")
+        key = f" [{one_line(self.key)}]" if self.key else ""
+        text = f"{where}:{key} {self.severity} {self.rule}: {one_line(self.message)}"
         if with_hint and self.hint:
-            text += f" (fix: {self.hint})"
+            text += f" (fix: {one_line(self.hint)})"
         return text
 
     def to_dict(self) -> dict:
@@ -80,6 +80,15 @@ class Report:
             "metadata_encoding": self.metadata_encoding,
             "findings": [f.to_dict() for f in self.findings],
         }
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {0x7F: "\\x7f", 10: "\\n", 13: "\\r",
+                                                     9: "\\t"}
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped, so a hostile name cannot split a line."""
+    return text.translate(_CONTROL)
 
 
 def format_findings(findings: list[Finding], *, cap: int = 10, with_hint: bool = True) -> str:

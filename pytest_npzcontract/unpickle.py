@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 import pickle
+import pickletools
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 _NUMERIC_KINDS = frozenset("biufc")
 _MAX_ITEMS = 100_000
 _MAX_DEPTH = 200
+_MAX_NODES = 200_000
 
 
 class UnsafePickleError(pickle.UnpicklingError):
@@ -27,6 +29,8 @@ class UnsafePickleError(pickle.UnpicklingError):
 
 class _NdarrayType:
     """Stand-in for ``numpy.ndarray`` when passed to ``_reconstruct``; not callable."""
+
+    __slots__ = ()
 
 
 _NDARRAY = _NdarrayType()
@@ -60,7 +64,7 @@ class _ArrayStub:
     def __setstate__(self, state: Any) -> None:
         self.state = state
 
-    def to_numpy(self) -> np.ndarray:
+    def to_numpy(self, plain: _Plain, depth: int) -> np.ndarray:
         state = self.state
         if not isinstance(state, tuple) or len(state) not in (4, 5):
             raise UnsafePickleError("malformed ndarray state")
@@ -79,7 +83,7 @@ class _ArrayStub:
                 raise UnsafePickleError("object array state does not hold one item per element")
             out = np.empty(count, dtype=object)
             for i, item in enumerate(data):
-                out[i] = _plain(item, 1)
+                out[i] = plain(item, depth + 1)
             return out.reshape(shape, order=order)
         if not isinstance(data, (bytes, bytearray)) or len(data) != count * dtype.itemsize:
             raise UnsafePickleError("array data length does not match its shape and dtype")
@@ -114,33 +118,77 @@ def _codecs_encode(text: Any, encoding: Any = "utf-8") -> bytes:
     return text.encode("latin1")
 
 
-def _plain(value: Any, depth: int = 0) -> Any:
-    """Replace array stand-ins with validated arrays, however deep they sit."""
-    if depth > _MAX_DEPTH:
-        raise UnsafePickleError(f"pickled data nested deeper than {_MAX_DEPTH} levels")
-    if isinstance(value, _ArrayStub):
-        return value.to_numpy()
-    if isinstance(value, dict):
-        return {_plain(k, depth + 1): _plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return type(value)(_plain(v, depth + 1) for v in value)
-    if isinstance(value, (_DtypeStub, _NdarrayType)):
-        raise UnsafePickleError("a bare numpy type object is not data")
-    return value
+class _Plain:
+    """Replaces array stand-ins with validated arrays, however deep they sit.
+
+    Walks the result as a tree with a node budget: shared references (a list holding the same
+    list twice, nested 40 deep) would otherwise expand exponentially here and in every later walk.
+    """
+
+    def __init__(self) -> None:
+        self.nodes = 0
+
+    def __call__(self, value: Any, depth: int = 0) -> Any:
+        self.nodes += 1
+        if self.nodes > _MAX_NODES:
+            raise UnsafePickleError(f"pickled data expands to more than {_MAX_NODES:,} items")
+        if depth > _MAX_DEPTH:
+            raise UnsafePickleError(f"pickled data nested deeper than {_MAX_DEPTH} levels")
+        if isinstance(value, _ArrayStub):
+            return value.to_numpy(self, depth)
+        if isinstance(value, dict):
+            return {self(k, depth + 1): self(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return type(value)(self(v, depth + 1) for v in value)
+        if isinstance(value, (_DtypeStub, _NdarrayType, _Allowed)):
+            raise UnsafePickleError("a bare numpy type or function is not data")
+        return value
+
+
+class _Allowed:
+    """An allowed callable; slotted, so a pickle's BUILD opcode cannot set attributes on it."""
+
+    __slots__ = ("_fn",)
+
+    def __init__(self, fn: Any) -> None:
+        self._fn = fn
+
+    def __call__(self, *args: Any) -> Any:
+        return self._fn(*args)
 
 
 _ALLOWED: dict[tuple[str, str], Any] = {
     ("numpy", "ndarray"): _NDARRAY,
-    ("numpy", "dtype"): _dtype,
-    ("_codecs", "encode"): _codecs_encode,
+    ("numpy", "dtype"): _Allowed(_dtype),
+    ("_codecs", "encode"): _Allowed(_codecs_encode),
     ("builtins", "set"): set,
     ("builtins", "frozenset"): frozenset,
     ("builtins", "complex"): complex,
     ("collections", "OrderedDict"): dict,
 }
 for _module in ("numpy.core.multiarray", "numpy._core.multiarray"):
-    _ALLOWED[(_module, "_reconstruct")] = _reconstruct
-    _ALLOWED[(_module, "scalar")] = _scalar
+    _ALLOWED[(_module, "_reconstruct")] = _Allowed(_reconstruct)
+    _ALLOWED[(_module, "scalar")] = _Allowed(_scalar)
+
+#: Opcodes never needed for array or plain-container payloads.
+_REFUSED_OPCODES = frozenset({"PERSID", "BINPERSID", "EXT1", "EXT2", "EXT4", "INST", "OBJ",
+                              "NEWOBJ", "NEWOBJ_EX"})
+_MEMO_PUTS = frozenset({"PUT", "BINPUT", "LONG_BINPUT"})
+
+
+def _prescan(data: bytes) -> None:
+    """Refuse opcodes we never need and memo indices the C unpickler would allocate for."""
+    try:
+        for count, (opcode, arg, _pos) in enumerate(pickletools.genops(data)):
+            if opcode.name in _REFUSED_OPCODES:
+                raise UnsafePickleError(f"pickle opcode {opcode.name} is not allowed")
+            # A memo index can never legitimately exceed the number of opcodes before it.
+            if opcode.name in _MEMO_PUTS and arg > count:
+                raise UnsafePickleError(f"pickle memo index {arg} is out of range")
+    except UnsafePickleError:
+        raise
+    except Exception as exc:  # genops raises ValueError and others on malformed input
+        raise UnsafePickleError(f"malformed pickle ({exc})") from None
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
@@ -160,9 +208,10 @@ def restricted_loads(data: bytes) -> Any:
     Arrays come back as real ``np.ndarray`` objects built after validation. Raises
     :class:`UnsafePickleError` for anything else, including malformed payloads.
     """
+    _prescan(data)
     try:
         result = _RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load()
-        return _plain(result)
+        return _Plain()(result)
     except UnsafePickleError:
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import stat
-import tempfile
 import zipfile
 from collections.abc import Mapping
 
@@ -51,6 +51,11 @@ def _prepare(target: str, arrays: Mapping[str, object], metadata: Mapping | None
             findings.append(Finding(target, str(name), "unreadable", "error", problem))
             continue
         array = np.asarray(value)
+        if array.dtype.itemsize == 0:
+            findings.append(Finding(target, name, "bad-dtype", "error",
+                                    f"dtype {array.dtype} has zero item size; it cannot be "
+                                    "read back"))
+            continue
         if array.dtype.hasobject:
             findings.append(Finding(
                 target, name, "unsafe-object-array", "error",
@@ -88,8 +93,12 @@ def _name_problem(name: object, has_metadata: bool) -> str | None:
 def _atomic_write(target: str, members: list[tuple[str, np.ndarray]], compressed: bool) -> None:
     directory, base = os.path.split(target)
     mode = _file_mode(target)
-    fd, tmp = tempfile.mkstemp(dir=directory or ".", prefix=f".{base}.", suffix=".tmp")
+    # The name is chosen before the file exists, so cleanup knows it even if an interrupt
+    # lands the instant after creation (tempfile.mkstemp has a window there).
+    tmp = os.path.join(directory or ".", f".{base}.{secrets.token_hex(8)}.tmp")
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o600)
         with os.fdopen(fd, "wb") as fh:
             method = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
             with zipfile.ZipFile(fh, "w", compression=method, allowZip64=True) as zf:
@@ -100,9 +109,10 @@ def _atomic_write(target: str, members: list[tuple[str, np.ndarray]], compressed
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    except BaseException as exc:
+        if not (isinstance(exc, FileExistsError) and exc.filename == tmp):  # not ours to delete
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
     _fsync_directory(directory or ".")
 

@@ -54,7 +54,7 @@ def test_github_lines():
 def test_text_lines():
     assert render_text(RUN).splitlines() == [
         "a.npz: [Y] warning legacy-key: Y is 4-D",
-        "b,c:d.npz: error unreadable: 100% broken line two",
+        "b,c:d.npz: error unreadable: 100% broken\\nline two\\r",
         "link.npz: skipped: symlink to /x.npz, outside data; not followed",
         "",
         "fix legacy-key: run `npzcontract migrate` to convert to the canonical form",

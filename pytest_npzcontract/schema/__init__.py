@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from importlib import resources
 from typing import Any
@@ -33,10 +34,21 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+#: Most schema problems reported for one metadata object (hostile metadata can hold millions).
+MAX_ERRORS = 20
+
+
 def validate_metadata_schema(metadata: Any) -> list[str]:
-    """Every schema violation as ``"dotted.path: message"``; empty when valid."""
-    errors = sorted(_validator().iter_errors(metadata), key=lambda e: list(map(str, e.path)))
-    return [f"{_dotted(e.absolute_path) or '<root>'}: {_short(e.message)}" for e in errors]
+    """Schema violations as ``"dotted.path: message"``, at most :data:`MAX_ERRORS`; empty when
+    valid. When there are more, a last entry says so."""
+    errors = list(itertools.islice(_validator().iter_errors(metadata), MAX_ERRORS + 1))
+    more = len(errors) > MAX_ERRORS
+    errors = sorted(errors[:MAX_ERRORS], key=lambda e: list(map(str, e.path)))
+    problems = [f"{_dotted(e.absolute_path) or '<root>'}: {_short(e.message)}" for e in errors]
+    if more:
+        problems.append(f"<root>: more than {MAX_ERRORS} schema problems; only the first "
+                        f"{MAX_ERRORS} are listed")
+    return problems
 
 
 def _dotted(path: Any) -> str:
