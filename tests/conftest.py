@@ -1,0 +1,3 @@
+"""Shared test configuration: ``pytester`` runs downstream test files against the plugin."""
+
+pytest_plugins = ["pytester"]
