@@ -162,10 +162,7 @@ def assert_transformation_recorded(path: str | os.PathLike | Mapping, tool: str 
     __tracebackhide__ = True
     name = _name(path)
     findings: list[Finding] = []
-    meta = _metadata_or_finding(path, findings)
-    if not findings and meta is None:
-        findings.append(_finding(name, "_metadata", "metadata-missing",
-                                 "found no _metadata, expected a transformation record"))
+    meta = _required_metadata(path, name, findings, "a transformation record")
     if not findings:
         findings += _record_findings(meta, name, tool, operation, dict(parameters or {}))
     if findings:
@@ -188,10 +185,7 @@ def assert_parameters_match(path: str | os.PathLike | Mapping, config: Any, *,
 
     name = _name(path)
     findings: list[Finding] = []
-    meta = _metadata_or_finding(path, findings)
-    if not findings and meta is None:
-        findings.append(_finding(name, "_metadata", "metadata-missing",
-                                 "found no _metadata, expected the parameters to compare"))
+    meta = _required_metadata(path, name, findings, "the parameters to compare")
     if not findings:
         for m in validate_parameters(meta, config, rtol=rtol):
             how = f"within relative tolerance {rtol:g}" if m.name == "nphotons" else "exactly"
@@ -227,6 +221,16 @@ def _name(target: Any) -> str:
 
 def _short(name: str) -> str:
     return os.path.basename(name) or name
+
+
+def _required_metadata(target: Any, name: str, findings: list[Finding], expected: str
+                       ) -> dict | None:
+    """Like :func:`_metadata_or_finding`, and a missing ``_metadata`` is a finding too."""
+    meta = _metadata_or_finding(target, findings)
+    if not findings and meta is None:
+        findings.append(_finding(name, "_metadata", "metadata-missing",
+                                 f"found no _metadata, expected {expected}"))
+    return meta
 
 
 def _metadata_or_finding(target: Any, findings: list[Finding]) -> dict | None:
