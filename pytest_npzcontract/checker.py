@@ -187,7 +187,7 @@ def _refuse_objects(run: _Run, arrays: dict[str, _Array]) -> dict[str, _Array]:
         if array.dtype.hasobject:
             run.add("unsafe-object-array", key,
                     f"object array (dtype {array.dtype}) can only be loaded with "
-                    "allow_pickle=True, which runs code from the file")
+                    "pickle enabled, which runs code from the file")
             run.broken.add(key)
         else:
             usable[key] = array

@@ -55,7 +55,7 @@ def load_npz(path: str | os.PathLike, *, limits: Limits = DEFAULT_LIMITS
         unsafe = [k for k, m in scan.members.items() if m.dtype.hasobject and k != METADATA_KEY]
         findings += [Finding(fspath, k, "unsafe-object-array", "error",
                              f"object array (dtype {scan.members[k].dtype}) would need "
-                             "allow_pickle=True to load") for k in unsafe]
+                             "pickle to be enabled to load") for k in unsafe]
         metadata: dict | None = None
         try:
             decoded = read_metadata(scan, limits)

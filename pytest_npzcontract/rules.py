@@ -63,7 +63,7 @@ _RULES = [
     Rule("metadata-schema", "structural", "_metadata does not match the metadata JSON Schema",
          "see `npzcontract schema` for the expected fields"),
     Rule("pickled-metadata", "policy",
-         "_metadata stored as a pickled object array (needs allow_pickle=True elsewhere)",
+         "_metadata stored as a pickled object array (other readers must enable pickle)",
          "run `npzcontract migrate` to store it as JSON text"),
     Rule("parameter-mismatch", "policy",
          "dataset metadata disagrees with the configuration or with the arrays",

@@ -60,7 +60,7 @@ def _prepare(target: str, arrays: Mapping[str, object], metadata: Mapping | None
             findings.append(Finding(
                 target, name, "unsafe-object-array", "error",
                 f"refusing to write an object array (dtype {array.dtype}): it could only be read "
-                "with allow_pickle=True", hint="convert to a numeric or string dtype"))
+                "by enabling pickle", hint="convert to a numeric or string dtype"))
             continue
         members.append((name, array))
     if metadata is not None:
