@@ -411,7 +411,7 @@ def _cases() -> list[Case]:
         Case("object-dtype-data-member", lambda d: with_member(
             "diffraction.npy", object_npy(PAYLOADS["posix-system-protocol-2"].build(
                 d / "PWNED"))),
-            frozenset({"unsafe-object-array"}), ("allow_pickle",)),
+            frozenset({"unsafe-object-array"}), ("object array", "pickle enabled")),
         _metadata_case("metadata-oversized", npy_bytes(np.array(b"{" + b" " * (17 * MiB) + b"}")),
                        "resource-limit", "limit"),
         _metadata_case("metadata-nested-100000", _nested_json(100_000), "resource-limit",
