@@ -30,7 +30,7 @@ from .metadata_codec import (
 )
 from .modes import ValidationMode
 from .npyheader import HeaderError
-from .parameters import DEFAULT_RTOL, validate_parameters
+from .parameters import DEFAULT_RTOL, section, validate_parameters
 from .reader import read_metadata
 from .report import Finding, Report
 from .rules import RULES, resolve_level, validate_overrides
@@ -309,8 +309,7 @@ def _check_metadata(run: _Run, state: Any, config: Any, frame: tuple[int, int] |
 
     for problem in validate_metadata_schema(state.metadata):
         run.add("metadata-schema", METADATA_KEY, problem)
-    stored_n = ((state.metadata.get("physics_parameters") or {}).get("N")
-                if isinstance(state.metadata.get("physics_parameters"), Mapping) else None)
+    stored_n = section(state.metadata, "physics_parameters").get("N")
     if frame is not None and isinstance(stored_n, int) and stored_n != frame[0]:
         run.add("parameter-mismatch", "N", f"metadata says N={stored_n} but the diffraction "
                 f"frames are {frame[0]}x{frame[1]}", hint="fix physics_parameters.N")

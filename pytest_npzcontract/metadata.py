@@ -20,7 +20,7 @@ from typing import Any
 from ._version import version as _package_version
 from .errors import ContractViolation
 from .metadata_codec import to_jsonable
-from .parameters import COMPARED, DEFAULT_RTOL, config_value, validate_parameters
+from .parameters import COMPARED, DEFAULT_RTOL, config_value, section, validate_parameters
 from .report import Finding
 
 SCHEMA_VERSION = "1.0.0"
@@ -173,7 +173,7 @@ def _require_consistent(items: list[Mapping | None], names: list[str] | None,
 
 def _common_physics(items: list[Mapping | None], rtol: float) -> dict:
     """Physics parameters every source records and agrees on."""
-    physics = [dict((m or {}).get("physics_parameters") or {}) for m in items]
+    physics = [section(m, "physics_parameters") for m in items]
     common = {}
     for name, first in physics[0].items():
         if all(_agree(name, first, p.get(name, _ABSENT), rtol) for p in physics[1:]):
@@ -195,14 +195,13 @@ def config_from_metadata(metadata: Mapping | None) -> dict:
     >>> cfg = config_from_metadata(meta)        # {"nphotons": 1e6, "N": 64, "gridsize": 1}
     >>> TrainingConfig(**cfg)                   # or feed your own config class
     """
-    metadata = metadata or {}
     out: dict[str, Any] = {}
-    for section in ("training_parameters", "physics_parameters"):
-        out.update(copy.deepcopy(dict(metadata.get(section) or {})))
+    for name in ("training_parameters", "physics_parameters"):
+        out.update(copy.deepcopy(dict(section(metadata, name))))
     return out
 
 
 def get_nphotons(metadata: Mapping | None) -> float | None:
     """The dataset's nphotons, or ``None`` when not recorded."""
-    value = ((metadata or {}).get("physics_parameters") or {}).get("nphotons")
+    value = section(metadata, "physics_parameters").get("nphotons")
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -53,6 +53,16 @@ def _get(holder: Any, name: str) -> Any:
     return getattr(holder, name, _MISSING)
 
 
+def section(metadata: Any, name: str) -> Mapping:
+    """``metadata[name]`` when both are mappings, else ``{}`` (never trusts the structure).
+
+    >>> section({"physics_parameters": {"N": 64}}, "physics_parameters")
+    {'N': 64}
+    """
+    value = metadata.get(name) if isinstance(metadata, Mapping) else None
+    return value if isinstance(value, Mapping) else {}
+
+
 def validate_parameters(metadata: Mapping | None, config: Any, *,
                         rtol: float = DEFAULT_RTOL) -> list[ParameterMismatch]:
     """Mismatches between ``metadata["physics_parameters"]`` and ``config``.
@@ -60,7 +70,7 @@ def validate_parameters(metadata: Mapping | None, config: Any, *,
     nphotons is compared with relative tolerance ``rtol``; N and gridsize exactly. A parameter
     absent from either side is not compared.
     """
-    physics = (metadata or {}).get("physics_parameters") or {}
+    physics = section(metadata, "physics_parameters")
     mismatches = []
     for name, how in COMPARED.items():
         stored, wanted = physics.get(name), config_value(config, name)

@@ -142,3 +142,12 @@ def test_schema_errors_name_the_field():
     assert any(p.startswith("physics_parameters.nphotons:") for p in problems)
     assert any(p.startswith("physics_parameters.N:") for p in problems)
     assert any(p.startswith("data_transformations[0]:") and "'operation'" in p for p in problems)
+
+
+def test_readers_tolerate_malformed_sections():
+    hostile = {"physics_parameters": ["x"], "training_parameters": "abc"}
+    assert get_nphotons(hostile) is None
+    assert config_from_metadata(hostile) == {}
+    assert get_nphotons(["not", "a", "dict"]) is None
+    merged = merge_metadata([hostile, create_metadata({"nphotons": 1e6}, "s")])
+    assert merged["physics_parameters"] == {}

@@ -240,3 +240,12 @@ def test_contract_extension_from_configuration(tmp_path, base):
         DATA_001.extended({"keys": {"mask": {"dtype": ["bool"]}}})
     with pytest.raises(ValueError, match="unknown dtype 'float33'"):
         DATA_001.extended({"keys": {"mask": {"dtypes": ["float33"]}}})
+
+
+@pytest.mark.parametrize("physics", [["x"], "1e6", 5, None])
+def test_malformed_metadata_sections_are_findings_not_crashes(tmp_path, base, physics):
+    meta = np.array(json.dumps({"physics_parameters": physics, "training_parameters": "abc"}))
+    path = _write(tmp_path, base, meta)
+    report = check_file(path, config={"nphotons": 1e6, "N": 64})
+    assert _rules(report) == {"metadata-schema"}  # and no AttributeError from the config check
+    assert report.metadata["training_parameters"] == "abc"
