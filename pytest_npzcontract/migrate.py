@@ -39,7 +39,7 @@ from .archive import scan_archive
 from .metadata import add_transformation, create_metadata
 from .metadata_codec import CANONICAL_ENCODING, METADATA_KEY
 from .reader import load_npz, read_metadata
-from .writer import save_npz
+from .writer import fsync_directory, save_npz
 
 TOOL = "npzcontract migrate"
 OPERATION = "migrate_legacy"
@@ -290,6 +290,7 @@ def apply_plan(plan: MigrationPlan, output: str | os.PathLike) -> dict:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    fsync_directory(directory)
     return metadata
 
 

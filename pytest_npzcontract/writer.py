@@ -114,7 +114,7 @@ def _atomic_write(target: str, members: list[tuple[str, np.ndarray]], compressed
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         raise
-    _fsync_directory(directory or ".")
+    fsync_directory(directory or ".")
 
 
 def _file_mode(target: str) -> int:
@@ -127,8 +127,8 @@ def _file_mode(target: str) -> int:
         return 0o666 & ~umask
 
 
-def _fsync_directory(directory: str) -> None:
-    # Makes the rename itself durable; not supported on every platform/filesystem.
+def fsync_directory(directory: str) -> None:
+    """Make a rename in ``directory`` durable (a no-op where the platform cannot do it)."""
     with contextlib.suppress(OSError, AttributeError):
         dir_fd = os.open(directory, os.O_RDONLY)
         try:
