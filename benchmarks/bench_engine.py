@@ -39,7 +39,7 @@ IMAGES_PER_MB = 32  # simulated 64 x 64 frames with Y: about 0.031 MB compressed
 def dataset(megabytes: float) -> Path:
     """The cached simulated dataset of about ``megabytes`` MB on disk (built on first use)."""
     from pytest_npzcontract import create_metadata, save_npz
-    from pytest_npzcontract.simulate import simulate_dataset
+    from pytest_npzcontract.physics.simulate import simulate_dataset
 
     n_images = int(megabytes * IMAGES_PER_MB)
     path = DATA / f"simulated_{n_images}x64.npz"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pytest_npzcontract.factory import LEGACY_FORMS, write_dataset
+from pytest_npzcontract.physics.factory import LEGACY_FORMS, write_dataset
 
 #: ``npz_factory()`` with defaults, called three dozen times in one test, should take < 1 s.
 TARGET_MS = 25.0

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pytest_npzcontract.factory import write_dataset
+from pytest_npzcontract.physics.factory import write_dataset
 
 SCRIPT = Path(sys.executable).with_name("npzcontract")
 

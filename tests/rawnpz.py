@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from pytest_npzcontract import create_metadata
-from pytest_npzcontract.simulate import simulate_dataset
+from pytest_npzcontract.physics.simulate import simulate_dataset
 
 
 def npy_bytes(array: np.ndarray, version: tuple[int, int] | None = None) -> bytes:

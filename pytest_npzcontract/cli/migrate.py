@@ -1,0 +1,101 @@
+"""``npzcontract migrate``: legacy files to the canonical form, verified and atomic."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from .common import PROG, CliError
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="Write here (a file for one input, an existing directory for several).")
+@click.option("--in-place", is_flag=True, help="Replace each input atomically.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
+@click.option("--sqrt/--no-sqrt", "sqrt", default=None,
+              help="Integer (count) diffraction: store sqrt (intensity -> amplitude), or cast "
+              "as is. Required when the diffraction is integer.")
+@click.option("--nphotons", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="nphotons to record when the metadata lacks it.")
+@click.option("--N", "n_pixels", type=click.IntRange(min=1), default=None,
+              help="N to record when missing (default for new metadata: the probe size).")
+@click.option("--gridsize", type=click.IntRange(min=1), default=None,
+              help="gridsize to record when missing.")
+@click.pass_context
+def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_place: bool,
+            dry_run: bool, force: bool, sqrt: bool | None, nphotons: float | None,
+            n_pixels: int | None, gridsize: int | None) -> None:
+    """Convert legacy datasets to the canonical form, recording a transformation.
+
+    diff3d -> diffraction, integer diffraction -> float32, 4-D Y squeezed, pickled metadata ->
+    JSON text, missing metadata added from the options. Every array not converted is verified
+    bit-identical in the written file before it replaces anything.
+    """
+    from ..base.errors import ContractViolation
+    from ..tools.migrate import MigrateOptions, MigrationError, apply_plan, plan_file
+
+    targets = _migration_targets(files, output, in_place, dry_run, force)
+    options = MigrateOptions(sqrt=sqrt, nphotons=nphotons, N=n_pixels, gridsize=gridsize)
+    plans, status = [], 0
+    for source, target in zip(files, targets, strict=True):
+        try:
+            plans.append((plan_file(source, options), target))
+        except ContractViolation as exc:
+            status = 1
+            for finding in exc.findings:
+                click.echo(f"{source}: cannot read: {finding.rule}: {finding.message}", err=True)
+    usage = [(p.source, problem) for p, _ in plans for problem in p.problems if problem.usage]
+    if usage:
+        for source, problem in usage:
+            click.echo(f"{PROG}: error: {source}: {problem.message}", err=True)
+        ctx.exit(2)
+    for plan, target in plans:
+        header = {None: plan.source, plan.source: f"{plan.source} (in place)"}.get(
+            target, f"{plan.source} -> {target}")
+        click.echo(header)
+        if plan.problems:
+            status = 1
+            click.echo("\n".join(f"  error: {p.message}" for p in plan.problems))
+            continue
+        click.echo("\n".join(f"  {c.text}" for c in plan.conversions) or "  already canonical")
+        if not plan.needed or dry_run:
+            click.echo("  nothing written" + (" (dry run)" if dry_run and plan.needed else ""))
+            continue
+        try:
+            apply_plan(plan, target)
+        except (MigrationError, ContractViolation, OSError) as exc:
+            status = 1
+            click.echo(f"  error: {' '.join(str(exc).split())}; {target} not replaced")
+            continue
+        kept = len(plan.untouched)
+        click.echo(f"  verified: {kept} array(s) bit-identical, "
+                   f"{len(plan.arrays) - kept} converted; wrote {target}")
+    ctx.exit(status)
+
+
+def _migration_targets(files: tuple[str, ...], output: str | None, in_place: bool,
+                       dry_run: bool, force: bool) -> list[str | None]:
+    if output and in_place:
+        raise CliError("--output and --in-place are mutually exclusive")
+    if not (output or in_place):
+        if dry_run:
+            return [None] * len(files)
+        raise CliError("give --output OUT or --in-place (or --dry-run)")
+    if in_place:
+        return list(files)
+    if len(files) > 1 and not os.path.isdir(output):
+        raise CliError(f"--output {output} must be an existing directory for several files")
+    targets = [os.path.join(output, os.path.basename(f)) if os.path.isdir(output) else output
+               for f in files]
+    real = [os.path.realpath(t) for t in targets]
+    if len(set(real)) != len(real):
+        raise CliError("several inputs would be written to the same output file")
+    for source, target in zip(files, targets, strict=True):
+        same = os.path.exists(target) and os.path.samefile(source, target)
+        if os.path.exists(target) and not (same or force or dry_run):
+            raise CliError(f"{target} exists; use --force to overwrite it")
+    return targets

@@ -1,0 +1,195 @@
+"""Renderers for ``npzcontract lint`` results: text, JSON and GitHub workflow annotations.
+
+A lint run is plain data (:class:`LintRun`: one :class:`Report` per file plus the paths that
+were skipped); each renderer turns the same run into a string::
+
+    run = LintRun(reports=[check_file("train.npz")])
+    print(RENDERERS["github"](run))
+    sys.exit(run.exit_code)
+
+The JSON document (``"version": 1``) is described in ``docs/cli.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..base.report import SEVERITIES, Finding, Report, one_line
+from ..contract.rules import RULES
+
+JSON_VERSION = 1
+_GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A path found while walking a directory but not checked, and why (e.g. a symlink)."""
+
+    path: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason}
+
+
+@dataclass
+class LintRun:
+    """Everything one ``lint`` invocation found; ``settings`` is echoed in the JSON output.
+
+    Text and GitHub output list info findings only with ``show_info`` (JSON always has them).
+    """
+
+    reports: list[Report]
+    skipped: list[Skipped] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    show_info: bool = False
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for report in self.reports for f in report.findings]
+
+    @property
+    def shown(self) -> list[Finding]:
+        """The findings text and GitHub output list."""
+        return [f for f in self.findings if self.show_info or f.severity != "info"]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no finding is an error, else 1."""
+        return 0 if all(report.ok for report in self.reports) else 1
+
+    def summary(self) -> dict[str, Any]:
+        counts = Counter(f.severity for f in self.findings)
+        return {
+            "files": len(self.reports),
+            "passed": sum(report.ok for report in self.reports),
+            "failed": sum(not report.ok for report in self.reports),
+            "skipped": len(self.skipped),
+            **{_plural(s): counts.get(s, 0) for s in SEVERITIES},
+            "rules": dict(sorted(Counter(f.rule for f in self.findings).items())),
+            "exit_code": self.exit_code,
+        }
+
+
+def render_text(run: LintRun) -> str:
+    """One line per finding and per skipped path, a fix hint per rule seen, then a summary.
+
+    ``data/a.npz: [probeGuess] error missing-key: required key 'probeGuess' is absent``
+    """
+    lines = [f.line() for f in run.shown]
+    lines += [f"{one_line(s.path)}: skipped: {one_line(s.reason)}" for s in run.skipped]
+    hints = _hints(run.shown)
+    if hints:
+        lines += ["", *hints]
+    if lines:
+        lines.append("")
+    lines.append(summary_line(run))
+    return "\n".join(lines)
+
+
+def summary_line(run: LintRun) -> str:
+    """``3 files checked: 2 passed, 1 failed; 2 errors, 1 warning, 0 info``."""
+    s = run.summary()
+    text = (f"{_count(s['files'], 'file')} checked: {s['passed']} passed, {s['failed']} failed; "
+            f"{_count(s['errors'], 'error')}, {_count(s['warnings'], 'warning')}, "
+            f"{s['info']} info")
+    if s["skipped"]:
+        text += f"; {s['skipped']} skipped"
+    return text
+
+
+def render_json(run: LintRun) -> str:
+    """The versioned JSON document: ``version``, ``tool``, ``settings``, ``files``,
+    ``findings``, ``skipped`` and ``summary``."""
+    from .._version import version
+
+    files = []
+    for report in run.reports:
+        entry = report.to_dict()
+        entry.pop("findings")
+        files.append(entry)
+    document = {
+        "version": JSON_VERSION,
+        "tool": {"name": "npzcontract", "version": version},
+        "settings": run.settings,
+        "files": files,
+        "findings": [f.to_dict() for f in run.findings],
+        "skipped": [s.to_dict() for s in run.skipped],
+        "summary": run.summary(),
+    }
+    return json.dumps(document, indent=2)
+
+
+def render_github(run: LintRun) -> str:
+    """GitHub Actions workflow commands: ``::error file=a.npz,title=npzcontract missing-key::...``
+    (info findings become notices), then the summary line as plain log text."""
+    lines = []
+    for f in run.shown:
+        message = f"[{f.key}] {f.message}" if f.key else f.message
+        hint = f.hint or (RULES[f.rule].fix if f.rule in RULES else "")
+        if hint:
+            message += f"\nfix: {hint}"
+        lines.append(_command(_GITHUB_LEVEL[f.severity], message,
+                              file=_repo_path(f.file), title=f"npzcontract {f.rule}"))
+    lines += [_command("notice", s.reason, file=_repo_path(s.path), title="npzcontract skipped")
+              for s in run.skipped]
+    lines.append(summary_line(run))
+    return "\n".join(lines)
+
+
+RENDERERS: dict[str, Callable[[LintRun], str]] = {
+    "text": render_text, "json": render_json, "github": render_github}
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow-command message (``%``, CR, LF)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow-command property value (``%``, CR, LF, ``:`` and ``,``)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _command(level: str, message: str, **properties: str | None) -> str:
+    props = ",".join(f"{name}={escape_property(value)}" for name, value in properties.items()
+                     if value)
+    return f"::{level} {props}::{escape_data(message)}" if props else \
+        f"::{level}::{escape_data(message)}"
+
+
+def _repo_path(path: str | None) -> str | None:
+    """Annotations need paths relative to the workspace: relativize absolute paths under cwd."""
+    if not path or not os.path.isabs(path):
+        return path
+    relative = os.path.relpath(path)
+    return path if relative.startswith(os.pardir) else relative
+
+
+def _hints(findings: list[Finding]) -> list[str]:
+    """One fix line per rule with errors or warnings: the findings' own hint when they all
+    agree, else the rule's general fix."""
+    hints: dict[str, set[str]] = {}
+    for f in findings:
+        if f.severity in ("error", "warning"):
+            hints.setdefault(f.rule, set()).add(f.hint)
+    lines = []
+    for rule, seen in hints.items():
+        general = RULES[rule].fix if rule in RULES else ""
+        hint = next(iter(seen)) if len(seen) == 1 and "" not in seen else general
+        if hint:
+            lines.append(f"fix {rule}: {hint}")
+    return lines
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _plural(severity: str) -> str:
+    return "info" if severity == "info" else f"{severity}s"

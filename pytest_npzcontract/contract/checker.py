@@ -1,0 +1,361 @@
+"""Check a file or in-memory arrays against a contract, collecting every finding.
+
+Structural checks use only the zip directory, the ``.npy`` headers and ``_metadata``; value
+checks stream each member in bounded chunks. ``check_file`` never raises for a bad file.
+
+>>> report = check_file("train.npz", mode="warn", config={"nphotons": 1e6})
+>>> report.ok, sorted(report.rules())
+(True, ['legacy-key'])
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..base.limits import DEFAULT_LIMITS, Limits
+from ..base.modes import ValidationMode
+from ..base.report import Finding, Report
+from ..io.archive import CORRUPTION_ERRORS, ArchiveScan, iter_member_data, scan_archive
+from ..io.codec import (
+    METADATA_KEY,
+    PICKLED_ENCODINGS,
+    DecodedMetadata,
+    MetadataError,
+    decode_array,
+    decode_python,
+)
+from ..io.npyheader import HeaderError
+from ..io.reader import read_metadata
+from ..metadata.parameters import DEFAULT_RTOL, section, validate_parameters
+from .keys import DATA_001, PROFILES, Contract
+from .rules import RULES, resolve_level, validate_overrides
+from .values import array_chunks, bytes_to_chunks, scan_chunks
+
+#: Frame sizes the reference TensorFlow model accepts (advisory).
+MODEL_SIZES = (64, 128, 256)
+NORMALIZED_MAX = 10.0
+Progress = Callable[[int], None]
+
+
+@dataclass
+class _Array:
+    key: str
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    nbytes: int
+    chunks: Callable[[], Iterator[np.ndarray]]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+class _Run:
+    """Collects findings for one target, resolving each rule's level from mode and overrides."""
+
+    def __init__(self, file: str | None, mode: Any, rule_levels: Mapping[str, str] | None,
+                 profile: str, contract: Contract | None) -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r} (choose from {', '.join(PROFILES)})")
+        self.mode = ValidationMode.coerce(mode)
+        self.levels = validate_overrides(rule_levels)
+        self.profile = profile
+        self.contract = contract or DATA_001
+        self.report = Report(file)
+        self.broken: set[str] = set()
+
+    def add(self, rule: str, key: str | None, message: str, hint: str | None = None,
+            severity: str | None = None) -> None:
+        level = resolve_level(rule, self.mode, self.levels)
+        if level == "off":
+            return
+        self.report.findings.append(Finding(
+            self.report.file, key, rule, severity or level, message,
+            RULES[rule].fix if hint is None else hint))
+
+
+def check_file(path: str | os.PathLike, *, mode: ValidationMode | str = ValidationMode.STRICT,
+               values: bool = True, config: Any = None, profile: str = "canonical",
+               contract: Contract | None = None, rule_levels: Mapping[str, str] | None = None,
+               limits: Limits = DEFAULT_LIMITS, rtol: float = DEFAULT_RTOL,
+               on_progress: Progress | None = None) -> Report:
+    """Check one ``.npz`` file; every problem, including an unreadable file, is a finding.
+
+    ``on_progress(nbytes)`` is called as value checks decompress data (for progress bars).
+    Raises ``ValueError`` only for bad arguments (unknown mode, profile or rule level).
+    """
+    run = _Run(os.fspath(path), mode, rule_levels, profile, contract)
+    try:
+        with scan_archive(path, limits) as scan:
+            for f in scan.findings:
+                run.add(f.rule, f.key, f.message)
+                run.broken.add(f.key or "")
+            if scan.zf is None:
+                return run.report
+            run.report.keys = {k: m.to_dict() for k, m in scan.members.items()}
+            arrays = {k: _file_array(scan, k, limits, on_progress)
+                      for k in scan.members if k != METADATA_KEY}
+            _check(run, arrays, _file_metadata(scan, limits), config, values, rtol)
+    except MemoryError:
+        run.add("resource-limit", None, "ran out of memory while checking this file")
+    return run.report
+
+
+def check_arrays(arrays: Mapping[str, Any], metadata: Mapping | None = None, *,
+                 mode: ValidationMode | str = ValidationMode.STRICT, values: bool = True,
+                 config: Any = None, profile: str = "canonical", contract: Contract | None = None,
+                 rule_levels: Mapping[str, str] | None = None, name: str | None = None,
+                 limits: Limits = DEFAULT_LIMITS, rtol: float = DEFAULT_RTOL) -> Report:
+    """Check in-memory arrays (and metadata) exactly as :func:`check_file` checks a file.
+
+    Metadata comes from ``metadata`` or, failing that, an ``arrays["_metadata"]`` entry.
+    """
+    run = _Run(name, mode, rule_levels, profile, contract)
+    items: dict[str, _Array] = {}
+    for key, value in arrays.items():
+        if key == METADATA_KEY:
+            continue
+        array = np.asarray(value)
+        run.report.keys[key] = {"shape": list(array.shape), "dtype": array.dtype.str}
+        items[key] = _Array(key, array.shape, array.dtype, array.nbytes,
+                            lambda a=array: array_chunks(a, limits.chunk_bytes))
+    if metadata is not None:
+        state: DecodedMetadata | MetadataError | None = DecodedMetadata(dict(metadata),
+                                                                          "in-memory")
+    elif METADATA_KEY in arrays:
+        state = _memory_metadata(np.asarray(arrays[METADATA_KEY]), limits)
+    else:
+        state = None
+    _check(run, items, state, config, values, rtol)
+    return run.report
+
+
+def _file_array(scan: ArchiveScan, key: str, limits: Limits,
+                on_progress: Progress | None) -> _Array:
+    member, info = scan.members[key], scan.infos[key]
+
+    def chunks() -> Iterator[np.ndarray]:
+        pieces = iter_member_data(scan.zf, info, member, limits.chunk_bytes)
+        if on_progress is not None:
+            pieces = _reporting(pieces, on_progress)
+        return bytes_to_chunks(member.dtype, pieces)
+
+    return _Array(key, member.shape, member.dtype, member.data_bytes, chunks)
+
+
+def _reporting(pieces: Iterator[bytes], on_progress: Progress) -> Iterator[bytes]:
+    for piece in pieces:
+        on_progress(len(piece))
+        yield piece
+
+
+def _file_metadata(scan: ArchiveScan, limits: Limits) -> DecodedMetadata | MetadataError | None:
+    try:
+        return read_metadata(scan, limits)
+    except MetadataError as exc:
+        return exc
+
+
+def _memory_metadata(array: np.ndarray, limits: Limits) -> DecodedMetadata | MetadataError:
+    try:
+        if array.dtype.kind == "O" and array.size == 1:
+            return decode_python(array.reshape(()).item(), limits)
+        return decode_array(array, limits)
+    except MetadataError as exc:
+        return exc
+
+
+def _check(run: _Run, arrays: dict[str, _Array], metadata: Any, config: Any, values: bool,
+           rtol: float) -> None:
+    usable = _refuse_objects(run, arrays)
+    _check_keys(run, arrays)
+    shapes = _check_layout(run, usable)
+    frame = _check_relations(run, shapes)
+    _check_metadata(run, metadata, config, frame, rtol)
+    if values:
+        _check_values(run, usable)
+
+
+def _refuse_objects(run: _Run, arrays: dict[str, _Array]) -> dict[str, _Array]:
+    usable = {}
+    for key, array in arrays.items():
+        if array.dtype.hasobject:
+            run.add("unsafe-object-array", key,
+                    f"object array (dtype {array.dtype}) can only be loaded with "
+                    "pickle enabled, which runs code from the file")
+            run.broken.add(key)
+        else:
+            usable[key] = array
+    return usable
+
+
+def _check_keys(run: _Run, arrays: dict[str, _Array]) -> None:
+    present = set(arrays) | run.broken
+    for key, spec in run.contract.keys.items():
+        if spec.legacy and key in arrays and run.profile != "raw":
+            run.add("legacy-key", key,
+                    f"legacy key '{key}' ({spec.description}); the canonical key is "
+                    f"'{spec.replaces}'", hint=f"npzcontract migrate renames it to "
+                    f"'{spec.replaces}'")
+    stand_ins = {s.replaces for k, s in run.contract.keys.items() if s.replaces and k in arrays}
+    for key in run.contract.required:
+        if key not in present and key not in stand_ins:
+            spec = run.contract.keys[key]
+            detail = f" ({spec.description})" if spec.description else ""
+            run.add("missing-key", key, f"required key '{key}' is missing{detail}",
+                    hint=f"write '{key}' with layout {spec.expected_layout()}")
+    if "nphotons" in arrays and "nphotons" not in run.contract.keys:
+        run.add("legacy-key", "nphotons",
+                "top-level 'nphotons' array is the legacy way to record the dose",
+                hint="store it as _metadata.physics_parameters.nphotons (npzcontract migrate)")
+
+
+def _check_layout(run: _Run, arrays: dict[str, _Array]) -> dict[str, tuple[int, ...]]:
+    """dtype and ndim per key; returns the (legacy-squeezed) shapes fit for cross-key checks."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for key, array in arrays.items():
+        spec = run.contract.keys.get(key)
+        if spec is None:
+            continue
+        if not spec.dtype_ok(array.dtype):
+            hint = ("intensity counts belong in diff3d or need sqrt: npzcontract migrate --sqrt"
+                    if key == "diffraction" and array.dtype.kind in "iu" else
+                    f"cast when writing: arr.astype('{spec.dtypes[0]}')" if spec.dtypes else None)
+            run.add("bad-dtype", key, f"dtype {array.dtype} where the contract expects "
+                    f"{spec.expected_dtype()}", hint=hint)
+        shape = array.shape
+        if spec.ndim and array.ndim not in spec.ndim:
+            if array.ndim in spec.legacy_ndim and shape[-1] == 1:
+                run.add("legacy-key", key, f"{key} is {array.ndim}-D {shape} with a trailing "
+                        f"axis of 1 (legacy layout); expected {spec.expected_layout()}",
+                        hint="squeeze the last axis (npzcontract migrate)")
+                shape = shape[:-1]
+            else:
+                run.add("bad-ndim", key, f"{key} is {array.ndim}-D {shape}; expected "
+                        f"{spec.expected_layout()}")
+                continue
+        shapes[key] = shape
+    return shapes
+
+
+def _diffraction_key(keys: Any) -> str | None:
+    return next((k for k in ("diffraction", "diff3d") if k in keys), None)
+
+
+def _check_relations(run: _Run, shapes: dict[str, tuple[int, ...]]) -> tuple[int, int] | None:
+    """Image counts and frame sizes across keys; returns the diffraction frame (H, W)."""
+    specs = run.contract.keys
+    per_image = [k for k in shapes if specs[k].per_image and len(shapes[k]) >= 1]
+    ref = _diffraction_key(shapes) or next(iter(per_image), None)
+    if ref is not None and ref in per_image:
+        n = shapes[ref][0]
+        for key in per_image:
+            if shapes[key][0] != n:
+                run.add("n-images-mismatch", key, f"{key} has {shapes[key][0]} entries but "
+                        f"{ref} has {n} images")
+    diff = _diffraction_key(shapes)
+    if diff is None or len(shapes[diff]) < 3:
+        return None
+    frame = shapes[diff][1:3]
+    h, w = frame
+    if h != w:
+        run.add("shape-mismatch", diff, f"{diff} frames are {h}x{w}; frames must be square N x N")
+    probe = shapes.get("probeGuess")
+    if probe is not None and probe != frame:
+        run.add("shape-mismatch", "probeGuess", f"probeGuess is {_dims(probe)} but {diff} frames "
+                f"are {h}x{w}; they must be equal (the model's N)")
+    for key in shapes:
+        if key != diff and specs[key].frame and len(shapes[key]) >= 3 and shapes[key][1:3] != frame:
+            run.add("shape-mismatch", key, f"{key} frames are {_dims(shapes[key][1:3])} but "
+                    f"{diff} frames are {h}x{w}")
+    obj = shapes.get("objectGuess")
+    if obj is not None and (obj[0] < h or obj[1] < w):
+        run.add("shape-mismatch", "objectGuess", f"objectGuess is {_dims(obj)}, smaller than one "
+                f"{h}x{w} frame; patches cannot be cut from it")
+    if h == w and h not in MODEL_SIZES:
+        run.add("shape-mismatch", diff, f"N={h} is not one of {MODEL_SIZES}, the sizes the "
+                "reference TensorFlow model accepts (advisory)",
+                hint="fine for tests and custom models", severity="info")
+    return frame
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape))
+
+
+def _check_metadata(run: _Run, state: Any, config: Any, frame: tuple[int, int] | None,
+                    rtol: float) -> None:
+    if isinstance(state, MetadataError):
+        run.add(state.rule, METADATA_KEY, str(state))
+        return
+    if state is None:
+        if METADATA_KEY not in run.broken:
+            run.add("metadata-missing", METADATA_KEY,
+                    "no _metadata: nphotons and the dataset's provenance are unknown")
+        return
+    run.report.metadata, run.report.metadata_encoding = state.metadata, state.encoding
+    if state.encoding in PICKLED_ENCODINGS:
+        run.add("pickled-metadata", METADATA_KEY,
+                f"_metadata is a pickled object array ({state.encoding}); "
+                "np.load(..., allow_pickle=False) fails on this file")
+    for rule, message in state.notes:
+        run.add(rule, METADATA_KEY, message)
+    from ..metadata.schema import validate_metadata_schema
+
+    for problem in validate_metadata_schema(state.metadata):
+        run.add("metadata-schema", METADATA_KEY, problem)
+    stored_n = section(state.metadata, "physics_parameters").get("N")
+    if frame is not None and isinstance(stored_n, int) and stored_n != frame[0]:
+        run.add("parameter-mismatch", "N", f"metadata says N={stored_n} but the diffraction "
+                f"frames are {frame[0]}x{frame[1]}", hint="fix physics_parameters.N")
+    if config is not None:
+        for mismatch in validate_parameters(state.metadata, config, rtol=rtol):
+            run.add("parameter-mismatch", mismatch.name, mismatch.message)
+
+
+def _check_values(run: _Run, arrays: dict[str, _Array]) -> None:
+    diff = _diffraction_key(arrays)
+    for key, array in arrays.items():
+        if key not in run.contract.keys or array.dtype.kind not in "biufc":
+            continue
+        try:
+            stats = scan_chunks(array.dtype, array.chunks())
+        except HeaderError as exc:
+            run.add(exc.rule, key, f"while reading values: {exc}")
+            continue
+        except CORRUPTION_ERRORS as exc:
+            run.add("unreadable", key, f"corrupt data ({_corruption(exc)})")
+            continue
+        if stats.nonfinite:
+            run.add("non-finite", key, f"{stats.nan:,} NaN and {stats.inf:,} infinite value(s) "
+                    f"among {stats.count:,}")
+        if key == diff:
+            _amplitude_checks(run, key, array, stats)
+
+
+def _amplitude_checks(run: _Run, key: str, array: _Array, stats: Any) -> None:
+    if stats.negative:
+        run.add("negative-amplitude", key, f"{stats.negative:,} negative value(s) (min "
+                f"{stats.min:.4g}); amplitudes and intensities are >= 0")
+    if key != "diffraction" or run.profile == "count-intensity" or stats.count == 0:
+        return
+    looks_like_counts = array.dtype.kind in "iu" or (stats.integral and stats.max >= 3)
+    if looks_like_counts:
+        run.add("intensity-not-amplitude", key,
+                f"values are whole numbers up to {stats.max:.6g}: this looks like photon counts "
+                "(intensity), not amplitude sqrt(intensity)")
+    if stats.max >= NORMALIZED_MAX:
+        run.add("not-normalized", key, f"max amplitude {stats.max:.6g} >= {NORMALIZED_MAX:g}; "
+                "DATA-001 expects normalized amplitudes")
+
+
+def _corruption(exc: Exception) -> str:
+    text = str(exc)
+    if "CRC" in text:
+        return "CRC mismatch: the bytes changed after writing"
+    return f"{type(exc).__name__}: {text}"

@@ -1,0 +1,392 @@
+"""Linter configuration: ``[tool.npzcontract]`` in ``pyproject.toml``, overridden by CLI options.
+
+The nearest ``pyproject.toml`` holding a ``[tool.npzcontract]`` table, searching upward from the
+working directory, is used unless a file is named explicitly. Every key and value is checked;
+an unknown key is an error that names it::
+
+    [tool.npzcontract]
+    mode = "warn"
+    exclude = ["data/scratch/**"]
+    expect = { nphotons = 1e6, N = 64 }
+
+    [tool.npzcontract.rules]
+    not-normalized = "off"
+
+>>> settings = load_settings()                     # search upward from the cwd
+>>> settings = settings.override(mode="strict")    # what a CLI option does
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import math
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ..base.limits import DEFAULT_LIMITS, Limits
+from ..base.modes import ValidationMode
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+TABLE = "tool.npzcontract"
+#: Parameters ``expect`` may pin, with how each value is parsed.
+EXPECT_KEYS = {"nphotons": "positive number", "N": "positive integer",
+               "gridsize": "positive integer"}
+_OPTION_NAMES = {"rules": "--rule"}
+_KEYS = ("mode", "profile", "include", "exclude", "values", "expect", "rules", "contract",
+         "limits", "jobs", "rtol")
+
+
+class ConfigError(ValueError):
+    """A configuration or option value that cannot be used; the message names the culprit."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything ``npzcontract lint`` needs besides the paths. Immutable; see :meth:`override`.
+
+    ``root`` is the directory include/exclude globs are relative to (the configuration file's
+    directory, else the working directory); ``source`` is the file read, if any.
+    """
+
+    mode: str = ValidationMode.STRICT.value
+    profile: str = "canonical"
+    include: tuple[str, ...] = ("*.npz",)
+    exclude: tuple[str, ...] = ()
+    values: bool = True
+    expect: Mapping[str, float | int] = field(default_factory=lambda: MappingProxyType({}))
+    rules: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    contract: Mapping[str, Any] | None = None
+    limits: Limits = DEFAULT_LIMITS
+    jobs: int = 1
+    rtol: float = 1e-6
+    root: Path = field(default_factory=Path.cwd)
+    source: Path | None = None
+
+    def override(self, **options: Any) -> Settings:
+        """A copy with the given options (``None`` means "not given") validated and applied.
+
+        ``rules`` is merged over the configured levels; every other option replaces its value.
+        """
+        given = {k: v for k, v in options.items() if v is not None}
+        unknown = sorted(set(given) - set(_KEYS))
+        if unknown:
+            raise ConfigError(f"unknown option(s) {', '.join(unknown)}")
+        if "rules" in given:
+            given["rules"] = {**self.rules, **given["rules"]}
+        checked = _validate(given, origin="option")
+        return dataclasses.replace(self, **checked)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain JSON-able data (for ``--format json``)."""
+        return {"mode": self.mode, "profile": self.profile, "include": list(self.include),
+                "exclude": list(self.exclude), "values": self.values,
+                "expect": dict(self.expect), "rules": dict(self.rules),
+                "contract": _plain(self.contract), "jobs": self.jobs, "rtol": self.rtol,
+                "config": os.fspath(self.source) if self.source else None}
+
+    def selects(self, path: str | os.PathLike) -> bool:
+        """Whether a file found in a directory walk is checked: it matches an ``include``
+        glob and no ``exclude`` glob (a directory matching ``exclude`` excludes its files)."""
+        rel = self.relative(path)
+        name = rel.rsplit("/", 1)[-1]
+        included = any(_glob_match(p, rel, name) for p in self.include)
+        return included and not self.excludes(path)
+
+    def excludes(self, path: str | os.PathLike) -> bool:
+        """Whether ``path`` (file or directory) or one of its parents matches ``exclude``."""
+        rel = self.relative(path)
+        parts = rel.split("/")
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        return any(_glob_match(p, prefix, prefix.rsplit("/", 1)[-1])
+                   for p in self.exclude for prefix in prefixes)
+
+    def relative(self, path: str | os.PathLike) -> str:
+        """``path`` relative to :attr:`root` in POSIX form (absolute when outside it)."""
+        absolute = Path(os.path.abspath(path))
+        try:
+            return absolute.relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return absolute.as_posix()
+
+    def check_options(self) -> dict[str, Any]:
+        """Picklable keyword arguments for ``check_file`` (the contract travels as its spec)."""
+        return {"mode": self.mode, "values": self.values,
+                "config": dict(self.expect) or None, "profile": self.profile,
+                "rule_levels": dict(self.rules), "limits": self.limits, "rtol": self.rtol,
+                "contract": _plain(self.contract)}
+
+    def build_contract(self) -> Any:
+        """The contract in force: ``DATA_001``, extended by the ``contract`` table if any."""
+        from .keys import DATA_001
+
+        return DATA_001.extended(self.contract) if self.contract else DATA_001
+
+
+def find_config(start: str | os.PathLike | None = None) -> Path | None:
+    """The nearest ``pyproject.toml`` with a ``[tool.npzcontract]`` table at or above ``start``."""
+    here = Path(start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and _table(_read_toml(candidate)) is not None:
+            return candidate
+    return None
+
+
+def load_settings(config: str | os.PathLike | None = None, *, search: bool = True,
+                  cwd: str | os.PathLike | None = None) -> Settings:
+    """Settings from ``config`` (a TOML file), else from the nearest one found upward from
+    ``cwd``; defaults when ``search`` is false or nothing is found. Raises :class:`ConfigError`.
+    """
+    base = Path(cwd or Path.cwd()).resolve()
+    if config is not None:
+        path = (base / config).resolve()
+        if not path.is_file():
+            raise ConfigError(f"{config}: configuration file not found")
+        table = _table(_read_toml(path))
+        if table is None:
+            raise ConfigError(f"{config}: no [{TABLE}] table in this file")
+    else:
+        path = find_config(base) if search else None
+        if path is None:
+            return Settings(root=base)
+        table = _table(_read_toml(path))
+    try:
+        checked = _validate(table, origin="config")
+    except ConfigError as exc:
+        raise ConfigError(f"{_shown(path, base)}: {exc}") from None
+    return Settings(**checked, root=path.parent, source=path)
+
+
+def _glob_match(pattern: str, rel: str, name: str) -> bool:
+    """Glob semantics: ``*`` and ``?`` stay within a path component, ``**`` spans several;
+    a pattern without ``/`` matches the last component only. Patterns are relative to the
+    root; an absolute pattern matches paths outside it."""
+    pattern = pattern.removeprefix("./")
+    if "/" not in pattern:
+        return _glob_regex(pattern).fullmatch(name) is not None
+    return _glob_regex(pattern).fullmatch(rel) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
+            out.append("(?:/.*)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 2:]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1:end]
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+def parse_pairs(items: tuple[str, ...] | list[str], what: str) -> dict[str, str]:
+    """``("nphotons=1e6 N=64", "gridsize=1")`` -> ``{"nphotons": "1e6", "N": "64", ...}``."""
+    pairs: dict[str, str] = {}
+    for item in items:
+        for token in item.split():
+            name, sep, value = token.partition("=")
+            if not sep or not name or not value:
+                raise ConfigError(f"{what}: expected NAME=VALUE, not {token!r}")
+            pairs[name] = value
+    return pairs
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _table(document: dict) -> dict | None:
+    tool = document.get("tool")
+    table = tool.get("npzcontract") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"[{TABLE}] must be a table")
+    return table
+
+
+def _shown(path: Path, base: Path) -> str:
+    try:
+        return os.fspath(path.relative_to(base))
+    except ValueError:
+        return os.fspath(path)
+
+
+def _unknown(key: str, known: tuple[str, ...] | list[str], where: str) -> ConfigError:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
+    return ConfigError(f"unknown key {key!r} in {where}{hint}")
+
+
+def _where(label: str, section: str) -> str:
+    """``[tool.npzcontract.expect]`` for a configuration table, the option name for an option."""
+    return f"[{TABLE}.{section}]" if label.startswith("[") else label
+
+
+def _validate(raw: Mapping[str, Any], *, origin: str) -> dict[str, Any]:
+    """Check and normalize raw values; names keys as ``[tool.npzcontract] key`` or ``--key``."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _KEYS:
+            raise _unknown(key, _KEYS, f"[{TABLE}]")
+        label = f"[{TABLE}] {key}" if origin == "config" else _OPTION_NAMES.get(key, f"--{key}")
+        out[key] = _CHECKS[key](value, label)
+    return out
+
+
+def _mode(value: Any, label: str) -> str:
+    try:
+        return ValidationMode.coerce(_string(value, label)).value
+    except ValueError as exc:
+        raise ConfigError(f"{label}: {exc}") from None
+
+
+def _profile(value: Any, label: str) -> str:
+    from .keys import PROFILES
+
+    text = _string(value, label)
+    if text not in PROFILES:
+        raise ConfigError(f"{label}: unknown profile {text!r} (choose from {', '.join(PROFILES)})")
+    return text
+
+
+def _globs(value: Any, label: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(
+            isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{label}: expected a list of glob patterns, not {value!r}")
+    return tuple(value)
+
+
+def _bool(value: Any, label: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{label}: expected true or false, not {value!r}")
+    return value
+
+
+def _expect(value: Any, label: str) -> Mapping[str, float | int]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{label}: expected a table like {{ nphotons = 1e6, N = 64 }}")
+    out: dict[str, float | int] = {}
+    for name, item in value.items():
+        if name not in EXPECT_KEYS:
+            raise _unknown(name, list(EXPECT_KEYS), _where(label, "expect"))
+        out[name] = _parameter(name, item, label)
+    return MappingProxyType(out)
+
+
+def _parameter(name: str, value: Any, label: str) -> float | int:
+    kind = EXPECT_KEYS[name]
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    ok = math.isfinite(number) and number > 0
+    if kind == "positive integer":
+        ok = ok and number == int(number)
+    if not ok:
+        raise ConfigError(f"{label}: {name} must be a {kind}, not {value!r}")
+    return int(number) if kind == "positive integer" else number
+
+
+def _rules(value: Any, label: str) -> Mapping[str, str]:
+    from .rules import validate_overrides
+
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{label}: expected a table of rule-id = level")
+    try:
+        return MappingProxyType(validate_overrides(value))
+    except ValueError as exc:
+        raise ConfigError(f"{label}: {exc}") from None
+
+
+def _contract(value: Any, label: str) -> Mapping[str, Any]:
+    from .keys import DATA_001
+
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{label}: expected a table (required = [...], keys.NAME = {{...}})")
+    try:
+        DATA_001.extended(value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{label}: {exc}") from None
+    return MappingProxyType(dict(value))
+
+
+def _limits(value: Any, label: str) -> Limits:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{label}: expected a table of limit = number")
+    names = [f.name for f in dataclasses.fields(Limits)]
+    changes = {}
+    for name, item in value.items():
+        if name not in names:
+            raise _unknown(name, names, _where(label, "limits"))
+        if isinstance(item, bool) or not isinstance(item, (int, float)) or not item > 0:
+            raise ConfigError(f"{label}: {name} must be a positive number, not {item!r}")
+        changes[name] = item
+    return DEFAULT_LIMITS.with_(**changes)
+
+
+def _jobs(value: Any, label: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{label}: expected a whole number >= 0 (0: one per CPU), not {value!r}")
+    return value or (os.cpu_count() or 1)
+
+
+def _rtol(value: Any, label: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ConfigError(f"{label}: expected a number in [0, 1), not {value!r}")
+    return float(value)
+
+
+def _string(value: Any, label: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{label}: expected a string, not {value!r}")
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+_CHECKS = {"mode": _mode, "profile": _profile, "include": _globs, "exclude": _globs,
+           "values": _bool, "expect": _expect, "rules": _rules, "contract": _contract,
+           "limits": _limits, "jobs": _jobs, "rtol": _rtol}

@@ -1,0 +1,108 @@
+"""The rule table: stable ids, their kind, and the severity each mode gives them.
+
+Kinds (SPEC §4):
+
+- ``structural``: the data cannot be used as-is; an error in every mode.
+- ``policy``: metadata and migration policy; error in STRICT, warning in WARN, off in PERMISSIVE.
+- ``advisory``: heuristics that can be wrong for legitimate data; warning, info in PERMISSIVE.
+
+Any rule's level can be overridden with ``{"rule-id": "error" | "warning" | "info" | "off"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..base.modes import ValidationMode
+
+LEVELS = ("error", "warning", "info", "off")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    summary: str
+    fix: str
+
+
+_RULES = [
+    Rule("unreadable", "structural", "the file or a member cannot be parsed as an NPZ archive",
+         "re-create the file with save_npz / np.savez; check for truncation in transfer"),
+    Rule("unsafe-object-array", "structural",
+         "an object (pickled) array that cannot be decoded without running code",
+         "store numbers as numeric arrays and metadata as JSON text (npzcontract migrate)"),
+    Rule("resource-limit", "structural", "a member exceeds a size, ratio or nesting limit",
+         "check the file is not a zip bomb; raise the limit in configuration if it is legitimate"),
+    Rule("missing-key", "structural", "a required key is absent",
+         "add the key when writing the dataset"),
+    Rule("legacy-key", "policy", "a legacy key or layout (diff3d, 4-D Y, top-level nphotons)",
+         "run `npzcontract migrate` to convert to the canonical form"),
+    Rule("bad-dtype", "structural", "an array has a dtype the contract does not allow",
+         "cast when writing, e.g. arr.astype(np.float32)"),
+    Rule("bad-ndim", "structural", "an array has the wrong number of dimensions",
+         "reshape to the documented layout"),
+    Rule("shape-mismatch", "structural", "frame sizes disagree between keys",
+         "make diffraction frames, probe and patches the same N x N"),
+    Rule("n-images-mismatch", "structural", "per-image arrays disagree on the image count n",
+         "slice every per-image array with the same index"),
+    Rule("non-finite", "structural", "NaN or infinity in the data",
+         "find where the NaN/inf is produced; do not save it"),
+    Rule("negative-amplitude", "structural", "diffraction amplitude below zero",
+         "diffraction must be sqrt(intensity) >= 0; clip or fix the preprocessing"),
+    Rule("not-normalized", "advisory", "diffraction amplitude looks unnormalized (max >= 10)",
+         "normalize amplitudes, or use profile count-intensity if counts are intended"),
+    Rule("intensity-not-amplitude", "advisory",
+         "diffraction looks like intensity (counts) where amplitude is expected",
+         "store sqrt(intensity) (npzcontract migrate --sqrt), or use profile count-intensity"),
+    Rule("metadata-missing", "policy", "no _metadata in the file",
+         "write with save_npz(..., metadata=create_metadata(config, script))"),
+    Rule("metadata-invalid", "structural", "_metadata is not a JSON object in a known encoding",
+         "write metadata as JSON text with save_npz"),
+    Rule("metadata-schema", "structural", "_metadata does not match the metadata JSON Schema",
+         "see `npzcontract schema` for the expected fields"),
+    Rule("pickled-metadata", "policy",
+         "_metadata stored as a pickled object array (other readers must enable pickle)",
+         "run `npzcontract migrate` to store it as JSON text"),
+    Rule("parameter-mismatch", "policy",
+         "dataset metadata disagrees with the configuration or with the arrays",
+         "use the dataset's parameters (config_from_metadata) or re-simulate"),
+]
+
+RULES: dict[str, Rule] = {r.id: r for r in _RULES}
+
+_BY_KIND = {
+    "structural": {m: "error" for m in ValidationMode},
+    "policy": {ValidationMode.STRICT: "error", ValidationMode.WARN: "warning",
+               ValidationMode.PERMISSIVE: "off"},
+    "advisory": {ValidationMode.STRICT: "warning", ValidationMode.WARN: "warning",
+                 ValidationMode.PERMISSIVE: "info"},
+}
+
+
+def default_level(rule: str, mode: ValidationMode | str) -> str:
+    """The level a rule has in a mode before overrides: ``default_level("legacy-key", "warn")``."""
+    mode = ValidationMode.coerce(mode)
+    return _BY_KIND[RULES[rule].kind][mode]
+
+
+def resolve_level(rule: str, mode: ValidationMode | str,
+                  overrides: Mapping[str, str] | None = None) -> str:
+    """The level in force for ``rule``: an override if configured, else the mode's default."""
+    if overrides and rule in overrides:
+        return overrides[rule]
+    return default_level(rule, mode)
+
+
+def validate_overrides(overrides: Mapping[str, str] | None) -> dict[str, str]:
+    """Check a rule-level mapping; raises ``ValueError`` naming the bad rule or level."""
+    out: dict[str, str] = {}
+    for rule, level in (overrides or {}).items():
+        if rule not in RULES:
+            raise ValueError(f"unknown rule id {rule!r} (known: {', '.join(RULES)})")
+        level = str(level).lower()
+        if level not in LEVELS:
+            raise ValueError(f"rule {rule!r}: level must be one of {LEVELS}, not {level!r}")
+        out[rule] = level
+    return out

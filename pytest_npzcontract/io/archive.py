@@ -1,0 +1,291 @@
+"""Open an NPZ (zip) archive defensively and describe its members from headers alone.
+
+``scan_archive`` reads the zip central directory and the first bytes of each member (the
+``.npy`` header); it never decompresses array data, so its cost does not grow with array size.
+Problems become findings instead of exceptions, so a checker can report all of them.
+"""
+
+from __future__ import annotations
+
+import lzma
+import os
+import stat
+import struct
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..base.limits import DEFAULT_LIMITS, Limits
+from ..base.report import Finding
+from .npyheader import MAGIC, HeaderError, NpyHeader, read_npy_header
+
+_SUPPORTED = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+# Errors the zip and zlib layers raise on corrupt bytes (CRC mismatch, bad deflate stream, ...).
+CORRUPTION_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
+                     NotImplementedError, RuntimeError, struct.error, lzma.LZMAError)
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    """What a member's zip entry and ``.npy`` header say, read without touching its data."""
+
+    key: str
+    member: str
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    fortran_order: bool
+    version: tuple[int, int]
+    data_offset: int
+    #: Bytes of array data the header declares.
+    data_bytes: int
+    #: Uncompressed and compressed sizes from the zip directory.
+    file_size: int
+    compress_size: int
+    compressed: bool
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def to_dict(self) -> dict:
+        return {
+            "key": self.key, "shape": list(self.shape), "dtype": self.dtype.str,
+            "fortran_order": self.fortran_order, "version": ".".join(map(str, self.version)),
+            "data_bytes": self.data_bytes, "file_size": self.file_size,
+            "compress_size": self.compress_size, "compressed": self.compressed,
+        }
+
+
+@dataclass
+class ArchiveScan:
+    """The result of :func:`scan_archive`: usable members plus findings for the rest."""
+
+    path: str
+    zf: zipfile.ZipFile | None
+    members: dict[str, MemberInfo] = field(default_factory=dict)
+    infos: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    def close(self) -> None:
+        if self.zf is not None:
+            self.zf.close()
+
+    def __enter__(self) -> ArchiveScan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> ArchiveScan:
+    """Inspect ``path``; structural problems are returned as error findings.
+
+    >>> with scan_archive("train.npz") as scan:
+    ...     shapes = {k: m.shape for k, m in scan.members.items()}
+    """
+    fspath = os.fspath(path)
+    scan = ArchiveScan(path=fspath, zf=None)
+
+    def fail(message: str, key: str | None = None, rule: str = "unreadable") -> None:
+        scan.findings.append(Finding(fspath, key, rule, "error", message))
+
+    problem = _open_problem(fspath)
+    if problem:
+        fail(problem)
+        return scan
+    try:
+        scan.zf = zipfile.ZipFile(fspath)
+        infos = scan.zf.infolist()
+    except zipfile.BadZipFile as exc:
+        fail(_not_zip_message(fspath, exc))
+        return scan
+    except Exception as exc:  # corrupt central directories raise many types
+        fail(f"corrupt zip directory ({type(exc).__name__}: {exc})")
+        return _abandon(scan)
+
+    if len(infos) > limits.max_members:
+        fail(f"archive has {len(infos)} members, more than the limit of {limits.max_members}",
+             rule="resource-limit")
+        return _abandon(scan)
+    dupes = {name for name, n in Counter(i.filename for i in infos).items() if n > 1}
+    for name in sorted(dupes):
+        fail(f"member {name!r} appears more than once; readers disagree on which copy is used",
+             key=_key(name))
+    for info in infos:
+        if info.filename in dupes:
+            continue
+        key = _key(info.filename)
+        reason = _member_problem(info)
+        if reason:
+            fail(reason, key=key)
+            continue
+        ratio_problem = _ratio_problem(info, limits)
+        if ratio_problem:
+            fail(ratio_problem, key=key, rule="resource-limit")
+            continue
+        try:
+            header = read_member_header(scan.zf, info, limits)
+        except HeaderError as exc:
+            fail(f"{exc}", key=key, rule=exc.rule)
+            continue
+        except CORRUPTION_ERRORS as exc:
+            fail(f"corrupt member ({type(exc).__name__}: {exc})", key=key)
+            continue
+        member = _member_info(key, info, header)
+        size_problem = _size_problem(member, limits)
+        if size_problem:
+            rule, message = size_problem
+            fail(message, key=key, rule=rule)
+            continue
+        scan.members[key] = member
+        scan.infos[key] = info
+    bomb = _total_ratio_problem(infos, limits)
+    if bomb and not any(f.rule == "resource-limit" for f in scan.findings):
+        fail(bomb, rule="resource-limit")
+        return _abandon(scan)
+    return scan
+
+
+def read_member_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> NpyHeader:
+    with zf.open(info) as fp:
+        return read_npy_header(fp, max_header_bytes=limits.max_header_bytes)
+
+
+def iter_member_data(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: MemberInfo,
+                     chunk_bytes: int) -> Iterator[bytes]:
+    """Yield the member's array data in pieces of at most ``chunk_bytes``.
+
+    Reads exactly the declared number of bytes, then confirms the member ends there (which
+    also makes ``zipfile`` verify the CRC). Raises ``HeaderError`` on truncation or overrun.
+    """
+    with zf.open(info) as fp:
+        fp.read(member.data_offset)
+        left = member.data_bytes
+        while left > 0:
+            piece = fp.read(min(chunk_bytes, left))
+            if not piece:
+                raise HeaderError(f"truncated data: {left} of {member.data_bytes} bytes missing")
+            left -= len(piece)
+            yield piece
+        if fp.read(1):
+            raise HeaderError("member holds more data than its header declares",
+                              rule="resource-limit")
+
+
+def _key(member: str) -> str:
+    return member[:-4] if member.endswith(".npy") else member
+
+
+def _open_problem(path: str) -> str | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"cannot open ({exc.strerror or exc})"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory, not an .npz file"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    if st.st_size == 0:
+        return "empty file (0 bytes), not an .npz archive"
+    return None
+
+
+def _not_zip_message(path: str, exc: Exception) -> str:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(6)
+    except OSError:
+        head = b""
+    if head == MAGIC:
+        return "a bare .npy file, not an .npz archive (save with np.savez / save_npz)"
+    if head[:4] == b"PK\x03\x04":
+        return f"truncated or corrupt zip archive ({exc})"
+    return "not an .npz archive: no zip structure found (plain data, or truncated)"
+
+
+def _member_problem(info: zipfile.ZipInfo) -> str | None:
+    name = info.filename
+    if info.is_dir():
+        return f"directory entry {name!r} in an NPZ archive"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return f"member {name!r} is a symbolic link; NPZ members must be arrays"
+    if info.flag_bits & 0x1:
+        return f"member {name!r} is encrypted; encrypted members cannot be read"
+    if info.compress_type not in _SUPPORTED:
+        return f"member {name!r} uses unsupported compression method {info.compress_type}"
+    if not name.endswith(".npy"):
+        return f"member {name!r} is not a .npy array"
+    return None
+
+
+def _abandon(scan: ArchiveScan) -> ArchiveScan:
+    """Close an archive that must not be read further; checkers then report nothing else."""
+    scan.close()
+    scan.zf = None
+    scan.members.clear()
+    scan.infos.clear()
+    return scan
+
+
+def _ratio_problem(info: zipfile.ZipInfo, limits: Limits) -> str | None:
+    if info.compress_type == zipfile.ZIP_STORED:
+        return None
+    return _inflation(info.file_size, info.compress_size, limits, "inflates")
+
+
+def _total_ratio_problem(infos: list[zipfile.ZipInfo], limits: Limits) -> str | None:
+    """Many members, each under the per-member floor, can add up to a bomb."""
+    packed = [i for i in infos if i.compress_type != zipfile.ZIP_STORED]
+    problem = _inflation(sum(i.file_size for i in packed), sum(i.compress_size for i in packed),
+                         limits, f"its {len(packed)} compressed members inflate")
+    return f"archive: {problem}" if problem else None
+
+
+def _inflation(size: int, packed: int, limits: Limits, what: str) -> str | None:
+    if size <= limits.ratio_floor_bytes:
+        return None
+    ratio = size / max(packed, 1)
+    if ratio <= limits.max_compression_ratio:
+        return None
+    return (f"{what} {ratio:,.0f}x ({human_size(size)} from {human_size(packed)}), over the "
+            f"{limits.max_compression_ratio:,.0f}x limit (zip bomb?)")
+
+
+def _member_info(key: str, info: zipfile.ZipInfo, header: NpyHeader) -> MemberInfo:
+    return MemberInfo(
+        key=key, member=info.filename, shape=header.shape, dtype=header.dtype,
+        fortran_order=header.fortran_order, version=header.version,
+        data_offset=header.data_offset, data_bytes=header.data_bytes,
+        file_size=info.file_size, compress_size=info.compress_size,
+        compressed=info.compress_type != zipfile.ZIP_STORED,
+    )
+
+
+def _size_problem(member: MemberInfo, limits: Limits) -> tuple[str, str] | None:
+    if member.dtype.hasobject:
+        return None  # pickled payload: its size is checked by whoever decodes it
+    if member.data_bytes > limits.max_array_bytes:
+        return ("resource-limit",
+                f"declares {human_size(member.data_bytes)} of data (shape {member.shape}), over the "
+                f"{human_size(limits.max_array_bytes)} limit")
+    held = member.file_size - member.data_offset
+    if held != member.data_bytes:
+        return ("unreadable",
+                f"header declares shape {member.shape} {member.dtype} = {member.data_bytes:,} "
+                f"bytes but the member holds {held:,} bytes")
+    return None
+
+
+def human_size(n: float) -> str:
+    """Bytes as a short human string: ``human_size(4 << 30) == "4.0 GiB"``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"  # pragma: no cover

@@ -1,0 +1,372 @@
+"""Assertion helpers for downstream tests: check everything, then fail once with a readable list.
+
+>>> from pytest_npzcontract import assert_data_contract, assert_metadata_preserved
+>>> assert_data_contract(out_path)                       # DATA-001 keys, dtypes, metadata
+>>> assert_metadata_preserved(in_path, out_path)         # nothing from the input was lost
+>>> assert_transformation_recorded(out_path, tool="canonicalize.py",
+...                                operation="canonicalize_dataset")
+>>> assert_parameters_match(out_path, {"nphotons": 1e9, "N": 64})
+
+Each failure line names the key, the rule, what was found against what was expected, and a fix.
+Inside a pytest test, ``assert_data_contract`` uses the test's mode (marker, ``--npz-mode``,
+``npz_mode`` ini); elsewhere STRICT. NumPy and the checker are imported on first use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import math
+import os
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from ..base.errors import NpzContractWarning
+from ..base.modes import ValidationMode
+from ..base.report import Finding, Report
+
+Target = str | os.PathLike | Mapping[str, Any]
+DEFAULT_CAP = 10
+
+_mode_in_force: contextvars.ContextVar[ValidationMode | None] = contextvars.ContextVar(
+    "npz_mode_in_force", default=None)
+
+_HINTS = {
+    "metadata-missing": "load with load_npz and save with save_npz(path, arrays, "
+                        "metadata=add_transformation(metadata, tool, operation, parameters))",
+    "metadata-changed": "copy the input's metadata and only append a transformation record",
+    "lineage-rewritten": "extend data_transformations with add_transformation; never replace it",
+    "transformation-missing": "record the step: add_transformation(metadata, tool, operation, "
+                              "parameters) before save_npz",
+    "parameter-mismatch": "take parameters from the dataset (config_from_metadata) or "
+                          "regenerate the dataset",
+    "unreadable": "check the path and that the file is a complete .npz archive",
+}
+
+
+def mode_in_force() -> ValidationMode:
+    """The mode of the running test (set by the plugin), else STRICT."""
+    return _mode_in_force.get() or ValidationMode.STRICT
+
+
+@contextlib.contextmanager
+def using_mode(mode: ValidationMode | str) -> Iterator[None]:
+    """Make ``mode`` the one :func:`mode_in_force` returns inside the block."""
+    token = _mode_in_force.set(ValidationMode.coerce(mode))
+    try:
+        yield
+    finally:
+        _mode_in_force.reset(token)
+
+
+def check_target(target: Target, *, mode: ValidationMode | str, config: Any = None,
+                 metadata: Mapping | None = None, **options: Any) -> Report:
+    """``check_file`` for a path, ``check_arrays`` for a mapping of arrays (``_metadata`` may be
+    one of them, as a dict or as the on-disk array, or come through ``metadata=``)."""
+    from ..contract.checker import check_arrays, check_file
+
+    if isinstance(target, Mapping):
+        arrays = dict(target)
+        if metadata is None and isinstance(arrays.get("_metadata"), Mapping):
+            metadata = arrays.pop("_metadata")
+        return check_arrays(arrays, metadata, mode=mode, config=config, **options)
+    if metadata is not None:
+        raise ValueError("metadata= applies to in-memory arrays; a file carries its own")
+    return check_file(target, mode=mode, config=config, **options)
+
+
+def emit_warnings(report: Report, *, stacklevel: int) -> None:
+    """Each warning finding as an :class:`NpzContractWarning`; ``stacklevel`` counts from the
+    caller of this function (2 = the caller's caller)."""
+    __tracebackhide__ = True  # under -W error the warning is raised here: show the test line
+    for finding in report.warnings:
+        warnings.warn(finding.line(with_hint=True), NpzContractWarning,
+                      stacklevel=stacklevel + 1)
+
+
+def assert_data_contract(target: Target, *, mode: ValidationMode | str | None = None,
+                         config: Any = None, metadata: Mapping | None = None,
+                         cap: int = DEFAULT_CAP, **options: Any) -> Report:
+    """Fail if ``target`` (a path, or a mapping of arrays) breaks DATA-001 under ``mode``.
+
+    Warning findings are emitted as :class:`NpzContractWarning`; the report is returned.
+    ``options`` go to the checker: ``profile``, ``rule_levels``, ``values``, ``contract``, ``rtol``.
+
+    >>> assert_data_contract(tmp_path / "train.npz", config={"nphotons": 1e9})
+    """
+    __tracebackhide__ = True
+    mode = ValidationMode.coerce(mode, default=mode_in_force())
+    report = check_target(target, mode=mode, config=config, metadata=metadata, **options)
+    if not report.ok:
+        _fail(f"assert_data_contract: {_name(target)} breaks the data contract "
+              f"(mode {mode})", report.errors, cap)
+    emit_warnings(report, stacklevel=2)
+    return report
+
+
+def assert_metadata_preserved(src: str | os.PathLike | Mapping, dst: str | os.PathLike | Mapping,
+                              *, ignore: Iterable[str] = (), cap: int = DEFAULT_CAP) -> None:
+    """Fail unless ``dst`` keeps everything ``src``'s metadata records.
+
+    Every value of ``src`` (any section, compared leaf by leaf) must be in ``dst`` unchanged,
+    except dotted paths listed in ``ignore`` (``"training_parameters.n_images"``); ``src``'s
+    ``data_transformations`` must be the start of ``dst``'s (unless ignored). A merge output that keeps ``src``
+    whole under ``source_datasets`` passes. ``src``/``dst`` are paths or metadata dicts.
+
+    >>> assert_metadata_preserved(raw_path, canonical_path)
+    """
+    __tracebackhide__ = True
+    src_name, dst_name = _name(src), _name(dst)
+    findings: list[Finding] = []
+    src_meta = _metadata_or_finding(src, findings)
+    dst_meta = _metadata_or_finding(dst, findings)
+    if not findings:
+        if src_meta is None:
+            findings.append(_finding(src_name, "_metadata", "metadata-missing",
+                                     "found no _metadata in the source: nothing to preserve"))
+        elif dst_meta is None:
+            findings.append(_finding(dst_name, "_metadata", "metadata-missing",
+                                     f"found no _metadata, expected the metadata of "
+                                     f"{_short(src_name)}"))
+        elif not _kept_as_source(src_meta, dst_meta):
+            skip = tuple(ignore)
+            for path, value in _leaves(src_meta):
+                if path.split(".")[0] == "data_transformations" or _ignored(path, skip):
+                    continue
+                found = _lookup(dst_meta, path)
+                if not _same(found, value):
+                    findings.append(_finding(
+                        dst_name, path, "metadata-changed",
+                        f"found {_show(found)}, expected {_show(value)} "
+                        f"(as in {_short(src_name)})"))
+            if not _ignored("data_transformations", skip):
+                findings += _lineage_findings(src_meta, dst_meta, src_name, dst_name)
+    if findings:
+        _fail(f"assert_metadata_preserved: {dst_name} does not preserve the metadata of "
+              f"{src_name}", findings, cap)
+
+
+def assert_transformation_recorded(path: str | os.PathLike | Mapping, tool: str | None = None,
+                                   operation: str | None = None,
+                                   parameters: Mapping[str, Any] | None = None, *,
+                                   cap: int = DEFAULT_CAP) -> None:
+    """Fail unless a ``data_transformations`` record matches ``tool``, ``operation`` and
+    ``parameters`` (each optional; ``parameters`` need only be a subset of the record's).
+
+    ``tool`` matches exactly or by file name (``scripts/tools/split.py`` matches ``split.py``).
+
+    >>> assert_transformation_recorded(out, tool="split_tool.py", operation="train_test_split",
+    ...                                parameters={"fraction": 0.8})
+    """
+    __tracebackhide__ = True
+    name = _name(path)
+    findings: list[Finding] = []
+    meta = _required_metadata(path, name, findings, "a transformation record")
+    if not findings:
+        findings += _record_findings(meta, name, tool, operation, dict(parameters or {}))
+    if findings:
+        wanted = ", ".join(f"{k}={v!r}" for k, v in
+                           (("tool", tool), ("operation", operation), ("parameters", parameters))
+                           if v is not None) or "any record"
+        _fail(f"assert_transformation_recorded: {name} has no record with {wanted}", findings,
+              cap)
+
+
+def assert_parameters_match(path: str | os.PathLike | Mapping, config: Any, *,
+                            rtol: float = 1e-6, cap: int = DEFAULT_CAP) -> None:
+    """Fail if the dataset's metadata disagrees with ``config`` (nphotons within ``rtol``,
+    N and gridsize exactly) or records no parameters at all.
+
+    >>> assert_parameters_match(train_path, TrainingConfig(nphotons=1e9, model=ModelConfig(N=64)))
+    """
+    __tracebackhide__ = True
+    from ..metadata.parameters import validate_parameters
+
+    name = _name(path)
+    findings: list[Finding] = []
+    meta = _required_metadata(path, name, findings, "the parameters to compare")
+    if not findings:
+        for m in validate_parameters(meta, config, rtol=rtol):
+            how = f"within relative tolerance {rtol:g}" if m.name == "nphotons" else "exactly"
+            findings.append(_finding(name, f"physics_parameters.{m.name}", "parameter-mismatch",
+                                     f"found {_show(m.dataset)} in the dataset, expected "
+                                     f"{_show(m.config)} from the config ({how})"))
+    if findings:
+        _fail(f"assert_parameters_match: {name} disagrees with the configuration", findings,
+              cap)
+
+
+def _fail(title: str, findings: list[Finding], cap: int) -> None:
+    __tracebackhide__ = True
+    shown = findings[:max(cap, 1)]
+    lines = [f"{title}: {len(findings)} violation(s)"]
+    for f in shown:
+        hint = f" (fix: {f.hint})" if f.hint else ""
+        lines.append(f"  [{f.key or '-'}] {f.rule}: {f.message}{hint}")
+    if len(findings) > len(shown):
+        lines.append(f"  ... and {len(findings) - len(shown)} more")
+    error = AssertionError("\n".join(lines))
+    error.findings = findings  # every violation, even those past the cap
+    raise error
+
+
+def _finding(file: str, key: str | None, rule: str, message: str) -> Finding:
+    return Finding(file, key, rule, "error", message, _HINTS.get(rule, ""))
+
+
+def _name(target: Any) -> str:
+    return "<arrays>" if isinstance(target, Mapping) else os.fspath(target)
+
+
+def _short(name: str) -> str:
+    return os.path.basename(name) or name
+
+
+def _required_metadata(target: Any, name: str, findings: list[Finding], expected: str
+                       ) -> dict | None:
+    """Like :func:`_metadata_or_finding`, and a missing ``_metadata`` is a finding too."""
+    meta = _metadata_or_finding(target, findings)
+    if not findings and meta is None:
+        findings.append(_finding(name, "_metadata", "metadata-missing",
+                                 f"found no _metadata, expected {expected}"))
+    return meta
+
+
+def _metadata_or_finding(target: Any, findings: list[Finding]) -> dict | None:
+    """Metadata of a path (header-only read) or a metadata mapping; problems become findings."""
+    if isinstance(target, Mapping):
+        return dict(target)
+    from ..io.archive import scan_archive
+    from ..io.codec import MetadataError
+    from ..io.reader import read_metadata
+
+    name = os.fspath(target)
+    with scan_archive(target) as scan:
+        errors = [f for f in scan.findings if f.severity == "error"]
+        if scan.zf is None or errors:
+            findings += errors or [_finding(name, None, "unreadable", "not an NPZ archive")]
+            return None
+        try:
+            decoded = read_metadata(scan)
+        except MetadataError as exc:
+            findings.append(Finding(name, "_metadata", exc.rule, "error", str(exc),
+                                    "write metadata as JSON text with save_npz"))
+            return None
+    return decoded.metadata if decoded else None
+
+
+def _kept_as_source(src: dict, dst: dict) -> bool:
+    sources = dst.get("source_datasets")
+    return isinstance(sources, list) and any(
+        isinstance(s, Mapping) and s.get("metadata") == src for s in sources)
+
+
+def _lineage_findings(src: dict, dst: dict, src_name: str, dst_name: str) -> list[Finding]:
+    before, after = _transformations(src), _transformations(dst)
+    findings = []
+    for i, record in enumerate(before):
+        found = after[i] if i < len(after) else None
+        if found != record:
+            findings.append(_finding(
+                dst_name, f"data_transformations[{i}]", "lineage-rewritten",
+                f"found {_describe(found)}, expected {_describe(record)} "
+                f"(as in {_short(src_name)})"))
+    return findings
+
+
+def _record_findings(meta: dict, name: str, tool: str | None, operation: str | None,
+                     parameters: dict) -> list[Finding]:
+    from ..io.codec import to_jsonable
+
+    records = _transformations(meta)
+    candidates = [(i, r) for i, r in enumerate(records) if isinstance(r, Mapping)
+                  and _tool_matches(r.get("tool"), tool)
+                  and (operation is None or r.get("operation") == operation)]
+    if not candidates:
+        found = ", ".join(_describe(r) for r in records[-5:]) or "no records"
+        wanted = _describe({"tool": tool or "*", "operation": operation or "*"})
+        return [_finding(name, "data_transformations", "transformation-missing",
+                         f"found {found}, expected {wanted}")]
+    expected = to_jsonable(parameters)
+    best: list[Finding] | None = None
+    for i, record in reversed(candidates):
+        recorded = record.get("parameters")
+        recorded = recorded if isinstance(recorded, Mapping) else {}
+        diffs = [_finding(name, f"data_transformations[{i}].parameters.{key}",
+                          "transformation-missing",
+                          f"found {_show(recorded.get(key, _ABSENT))}, expected {_show(value)}")
+                 for key, value in expected.items() if not _same(recorded.get(key, _ABSENT), value)]
+        if not diffs:
+            return []
+        best = best or diffs
+    return best or []
+
+
+def _tool_matches(recorded: Any, wanted: str | None) -> bool:
+    if wanted is None:
+        return True
+    if not isinstance(recorded, str):
+        return False
+    return recorded == wanted or recorded.replace("\\", "/").rsplit("/", 1)[-1] == wanted
+
+
+def _transformations(meta: dict) -> list:
+    records = meta.get("data_transformations")
+    return records if isinstance(records, list) else []
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "nothing"
+
+
+_ABSENT = _Absent()
+
+
+def _leaves(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _leaves(item, f"{prefix}.{key}" if prefix else str(key))
+    elif prefix:
+        yield prefix, value
+
+
+def _lookup(meta: Mapping, path: str) -> Any:
+    value: Any = meta
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return _ABSENT
+        value = value[part]
+    return value
+
+
+def _ignored(path: str, ignore: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith(p + ".") for p in ignore)
+
+
+def _same(found: Any, expected: Any) -> bool:
+    if found is _ABSENT:
+        return False
+    numbers = (int, float)
+    if (isinstance(found, numbers) and isinstance(expected, numbers)
+            and not isinstance(found, bool) and not isinstance(expected, bool)):
+        return math.isclose(found, expected, rel_tol=1e-12, abs_tol=0.0) or found == expected
+    return found == expected
+
+
+def _show(value: Any) -> str:
+    if value is _ABSENT:
+        return "nothing"
+    if isinstance(value, float) and (abs(value) >= 1e5 or 0 < abs(value) < 1e-3):
+        return f"{value:g}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _describe(record: Any) -> str:
+    if record is None:
+        return "nothing"
+    if isinstance(record, Mapping):
+        return f"{record.get('tool')}/{record.get('operation')}"
+    return _show(record)

@@ -1,0 +1,107 @@
+"""The package's layers import only downward (docs/architecture.md).
+
+Every ``import`` and ``from ... import`` in every module, module-level or inside a function, is
+resolved to the layer it names; a module may import its own layer or a lower one, never a
+higher one, and the two surfaces (``plugin``, ``cli``) never import each other.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "pytest_npzcontract"
+NAME = "pytest_npzcontract"
+
+#: Rank of each layer: a module may import layers of equal or lower rank.
+LAYERS = {"_version": 0, "base": 0, "metadata": 1, "io": 2, "contract": 3, "physics": 4,
+          "tools": 5, "plugin": 6, "cli": 6}
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _dotted(path: Path) -> list[str]:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return parts[:-1] if parts[-1] == "__init__" else parts
+
+
+def _is_module(dotted: list[str]) -> bool:
+    where = PACKAGE.parent.joinpath(*dotted)
+    return where.with_suffix(".py").is_file() or (where / "__init__.py").is_file()
+
+
+def _imported(path: Path, source: str | None = None) -> list[tuple[int, str]]:
+    """(line, absolute module) for every intra-package import in ``path`` (or in ``source``,
+    read as if it were that file)."""
+    here = _dotted(path)
+    package = here if path.name == "__init__.py" else here[:-1]
+    found = []
+    text = path.read_text() if source is None else source
+    for node in ast.walk(ast.parse(text, str(path))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+                target = [*base, *(node.module.split(".") if node.module else [])]
+                if not node.module:  # ``from .. import x``: x may be a module or a name
+                    found += [(node.lineno, ".".join([*target, a.name])
+                               if _is_module([*target, a.name]) else ".".join(target))
+                              for a in node.names]
+                    continue
+                found.append((node.lineno, ".".join(target)))
+            elif node.module and node.module.split(".")[0] == NAME:
+                found.append((node.lineno, node.module))
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == NAME]
+    return found
+
+
+def _layer(dotted: str) -> str | None:
+    parts = dotted.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def test_every_module_belongs_to_a_known_layer():
+    unknown = {_layer(".".join(_dotted(p))) for p in _modules()} - set(LAYERS) - {None}
+    assert not unknown, f"modules outside the known layers: {unknown} (add them to LAYERS)"
+
+
+def _violations(path: Path, source: str | None = None) -> list[str]:
+    own = _layer(".".join(_dotted(path)))
+    if own is None:  # the package facade re-exports from every layer, lazily
+        return []
+    upward = []
+    for line, target in _imported(path, source):
+        layer = _layer(target)
+        if layer is None:
+            upward.append(f"line {line}: imports the package facade {target}")
+        elif LAYERS[layer] > LAYERS[own] or (layer != own and {layer, own} == {"plugin", "cli"}):
+            upward.append(f"line {line}: {own} imports {target} ({layer})")
+    return upward
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_imports_a_higher_layer(path: Path):
+    assert not _violations(path), "\n".join(_violations(path))
+
+
+@pytest.mark.parametrize("line", [
+    "from ..contract.checker import check_file",          # io -> contract
+    "    from ..plugin import assertions",                # inside a function, io -> plugin
+    "import pytest_npzcontract.cli.main",                 # absolute
+    "from .. import check_file",                          # through the facade
+])
+def test_an_upward_import_is_caught(line: str):
+    reader = PACKAGE / "io" / "reader.py"
+    source = reader.read_text() + "\n\ndef _probe():\n" + (line if line.startswith(" ")
+                                                          else "    " + line) + "\n"
+    assert not _violations(reader)
+    assert _violations(reader, source)
+
+
+def test_surfaces_do_not_import_each_other():
+    cli = PACKAGE / "cli" / "main.py"
+    assert _violations(cli, cli.read_text() + "\nfrom ..plugin import assertions\n")
