@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pytest_npzcontract"
 NAME = "pytest_npzcontract"
 
 #: Rank of each layer: a module may import layers of equal or lower rank.
-LAYERS = {"_version": 0, "base": 0, "metadata": 1, "io": 2, "contract": 3, "physics": 4,
+LAYERS = {"_version": 0, "base": 0, "metadata": 1, "io": 2, "physics": 3, "contract": 4,
           "tools": 5, "plugin": 6, "cli": 6}
 
 

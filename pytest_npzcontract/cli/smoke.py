@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..physics.smoke import INSTALL_HINT
+from ..tools.smoke import INSTALL_HINT
 
 if TYPE_CHECKING:
-    from ..physics.smoke.run import SmokeResult
+    from ..tools.smoke.run import SmokeResult
 
 PROG = "npzcontract smoke"
 TF_MISSING = f"TensorFlow is not installed; the smoke test needs it: {INSTALL_HINT}"
@@ -72,7 +72,7 @@ def smoke(nphotons: float, n_images: int, n_pixels: int, steps: int, seed: int,
         sys.exit(2)
 
     from ..base.errors import ContractViolation, NpzContractWarning
-    from ..physics.smoke.run import run_smoke
+    from ..tools.smoke.run import run_smoke
 
     try:
         with warnings.catch_warnings(record=True) as caught:

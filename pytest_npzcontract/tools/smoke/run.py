@@ -25,7 +25,7 @@ from ...io.reader import load_npz
 from ...io.writer import save_npz
 from ...metadata.model import create_metadata, get_nphotons
 from ...metadata.parameters import check_parameters
-from ..simulate import simulate_dataset
+from ...physics.simulate import simulate_dataset
 from .model import pattern_energy
 
 SCRIPT = "npzcontract smoke"

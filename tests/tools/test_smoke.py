@@ -24,8 +24,8 @@ from pytest_npzcontract import (
 )
 from pytest_npzcontract.cli.smoke import render_table, smoke
 from pytest_npzcontract.physics.simulate import simulate_dataset
-from pytest_npzcontract.physics.smoke import run_smoke
-from pytest_npzcontract.physics.smoke.model import counts_from_amplitude, photon_scale, train
+from pytest_npzcontract.tools.smoke import run_smoke
+from pytest_npzcontract.tools.smoke.model import counts_from_amplitude, photon_scale, train
 
 RESULT_KEYS = {"nphotons_recorded", "nphotons_used", "photons_per_pattern", "loss_first",
                "loss_last", "passed", "wall_time_s", "steps", "n_images", "N", "mode",
@@ -99,8 +99,8 @@ def test_training_loop_is_deterministic_and_learns():
 
 def test_importing_the_smoke_package_does_not_import_tensorflow():
     code = ("import sys\n"
-            "import pytest_npzcontract.physics.smoke as s\n"
-            "from pytest_npzcontract.physics.smoke import run, model\n"
+            "import pytest_npzcontract.tools.smoke as s\n"
+            "from pytest_npzcontract.tools.smoke import run, model\n"
             "from pytest_npzcontract.cli.smoke import smoke\n"
             "assert smoke.name == 'smoke' and callable(s.run_smoke)\n"
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n")
@@ -150,7 +150,7 @@ def test_strict_config_mismatch_stops_before_training():
     # In a fresh interpreter: TensorFlow must not even have been imported when it raises.
     code = ("import sys\n"
             "from pytest_npzcontract import ContractViolation\n"
-            "from pytest_npzcontract.physics.smoke import run_smoke\n"
+            "from pytest_npzcontract.tools.smoke import run_smoke\n"
             "try:\n"
             "    run_smoke(nphotons=1e6, config_nphotons=1e9, mode='strict')\n"
             "except ContractViolation as exc:\n"
