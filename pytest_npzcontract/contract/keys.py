@@ -174,6 +174,9 @@ DATA_001 = Contract("DATA-001", "1.0", {
         "ycoords_start", ("float",), (1,), per_image=True, layout="(n,)",
         description="legacy start positions"),
     "scan_index": KeySpec("scan_index", ("integer",), (1,), per_image=True, layout="(n,)"),
+    "source_index": KeySpec(
+        "source_index", ("integer",), (1,), per_image=True, layout="(n,)",
+        description="merged files: which source_datasets entry each image came from"),
     "ground_truth_patches": KeySpec(
         "ground_truth_patches", ("complex64",), (3, 4), per_image=True, frame=True,
         layout="(n, N, N) or (n, N, N, 1)", description="simulation output name for Y"),
