@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -12,15 +11,13 @@ import click
 from ..base.modes import ValidationMode
 from ..contract.config import ConfigError, Settings, load_settings, parse_pairs
 from .common import PROG, CliError
+from .walk import PRUNED, Shard, collect_files, shard_files
 
 if TYPE_CHECKING:
     from ..base.report import Report
-    from .render import Skipped
+    from .cache import LintCache
 
-#: Directories never descended into when walking (version control, environments, caches).
-PRUNED = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules",
-                    "__pycache__", "site-packages", ".pytest_cache", ".mypy_cache"})
-
+__all__ = ["PRUNED", "check_files", "collect_files", "lint", "lint_paths"]
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
@@ -39,8 +36,10 @@ PRUNED = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "nod
               help="Files to check inside directories [config; default: *.npz] (repeatable).")
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Files or directories to skip (repeatable; replaces the configured list).")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]),
-              default="text", show_default=True, help="Output for people, programs or GitHub.")
+@click.option("--format", "output_format",
+              type=click.Choice(["text", "json", "github", "sarif", "junit"]), default="text",
+              show_default=True, help="Output for people, programs, GitHub annotations, "
+              "code scanning (SARIF 2.1.0) or test reports (JUnit XML).")
 @click.option("-v", "--verbose", is_flag=True,
               help="Also show info findings in text and github output (json has them all).")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
@@ -48,11 +47,25 @@ PRUNED = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "nod
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Read [tool.npzcontract] from this file instead of searching upward.")
 @click.option("--no-config", is_flag=True, help="Ignore any configuration file.")
+@click.option("--shard", "shard_text", metavar="K/N",
+              help="Check only shard K of N (files split by a hash of their path).")
+@click.option("--cache/--no-cache", "use_cache", default=None,
+              help="Reuse the reports of unchanged files [config; default: cache, unless "
+              "NPZCONTRACT_NO_CACHE is set].")
+@click.option("--cache-dir", metavar="DIR",
+              help="Cache directory [config; default: .npzcontract_cache beside the config].")
+@click.option("--cache-strategy", type=click.Choice(["metadata", "content"]),
+              help="Unchanged means same size, mtime and inode (metadata) or same bytes "
+              "(content) [config; default: metadata].")
+@click.option("--respect-gitignore/--no-respect-gitignore", default=None,
+              help="Skip what .gitignore files ignore when walking [config; default: respect].")
 @click.pass_context
 def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: str | None,
          values: bool | None, expect: tuple[str, ...], rules: tuple[str, ...],
          include: tuple[str, ...], exclude: tuple[str, ...], output_format: str,
-         verbose: bool, jobs: int | None, config_file: str | None, no_config: bool) -> None:
+         verbose: bool, jobs: int | None, config_file: str | None, no_config: bool,
+         shard_text: str | None, use_cache: bool | None, cache_dir: str | None,
+         cache_strategy: str | None, respect_gitignore: bool | None) -> None:
     """Check .npz files and directories (searched recursively) against the data contract.
 
     Exit status 0 when nothing is an error, 1 when something is, 2 on a usage or
@@ -65,79 +78,44 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
             mode=mode, profile=profile, values=values,
             expect=parse_pairs(expect, "--expect") or None,
             rules=parse_pairs(rules, "--rule") or None,
-            include=include or None, exclude=exclude or None, jobs=jobs)
-    except ConfigError as exc:
+            include=include or None, exclude=exclude or None, jobs=jobs,
+            cache_dir=cache_dir, cache_strategy=cache_strategy,
+            respect_gitignore=respect_gitignore)
+        shard = Shard.parse(shard_text) if shard_text else None
+    except (ConfigError, ValueError) as exc:
         raise CliError(str(exc)) from None
 
+    from .cache import LintCache, cache_wanted
     from .render import RENDERERS, LintRun
 
     files, skipped = collect_files(paths or (".",), settings)
+    files = shard_files(files, shard, settings)
     if not files:
         click.echo(f"{PROG}: warning: no .npz files to check", err=True)
-    reports = check_files(files, settings, progress=_progress_wanted(settings, files))
-    run = LintRun(reports, skipped, settings.to_dict(), show_info=verbose)
+    cache = LintCache.open(settings) if cache_wanted(settings, use_cache) else None
+    reports = lint_paths(files, settings, cache=cache, progress=sys.stderr.isatty())
+    if cache is not None and cache.problem:
+        click.echo(f"{PROG}: warning: {cache.problem}; results not cached", err=True)
+    run = LintRun(reports, skipped, settings.to_dict(), show_info=verbose,
+                  cached=cache.hits if cache else 0)
     click.echo(RENDERERS[output_format](run))
     ctx.exit(run.exit_code)
 
 
-def collect_files(paths: Sequence[str], settings: Settings) -> tuple[list[str], list[Skipped]]:
-    """Files to check, in a stable order, and the paths skipped while walking directories.
-
-    Named files are always checked (unless excluded). Directories are walked without following
-    symlinks; a symlink whose target lies outside the walked directory, or no longer exists, is
-    reported as skipped. Each real file is checked once.
-    """
-    from .render import Skipped
-
-    files: list[str] = []
-    skipped: list[Skipped] = []
-    seen: set[str] = set()
-
-    def add(path: str) -> None:
-        real = os.path.realpath(path)
-        if real not in seen:
-            seen.add(real)
-            files.append(path)
-
-    for path in map(os.path.normpath, paths):
-        if not os.path.isdir(path):
-            if not settings.excludes(path):
-                add(path)
-            continue
-        tree = os.path.realpath(path)
-        for directory, dirnames, filenames in os.walk(path):
-            kept = []
-            for name in sorted(dirnames):
-                full = os.path.normpath(os.path.join(directory, name))
-                if name in PRUNED or settings.excludes(full):
-                    continue
-                if os.path.islink(full):
-                    problem = _link_problem(full, tree, path)
-                    if problem:
-                        skipped.append(Skipped(full, problem))
-                    continue
-                kept.append(name)
-            dirnames[:] = kept
-            for name in sorted(filenames):
-                full = os.path.normpath(os.path.join(directory, name))
-                if not settings.selects(full):
-                    continue
-                problem = _link_problem(full, tree, path) if os.path.islink(full) else None
-                if problem:
-                    skipped.append(Skipped(full, problem))
-                else:
-                    add(full)
-    return files, skipped
-
-
-def _link_problem(link: str, tree: str, shown_tree: str) -> str | None:
-    """Why a symlink found in ``tree`` is not followed (None: its target is inside)."""
-    target = os.path.realpath(link)
-    if not os.path.exists(target):
-        return f"broken symlink (target {os.readlink(link)} does not exist)"
-    if os.path.commonpath([tree, target]) != tree:
-        return f"symlink to {target}, outside {shown_tree}; not followed"
-    return None
+def lint_paths(files: list[str], settings: Settings, *, cache: LintCache | None = None,
+               progress: bool = False) -> list[Report]:
+    """One report per file, in order: from ``cache`` when unchanged, else checked (and then
+    stored in ``cache``)."""
+    if cache is None:
+        return check_files(files, settings, progress=progress and _progress_wanted(
+            settings, files))
+    found = {path: cache.lookup(path) for path in files}
+    todo = [path for path, report in found.items() if report is None]
+    fresh = check_files(todo, settings, progress=progress and _progress_wanted(settings, todo))
+    for path, report in zip(todo, fresh, strict=True):
+        cache.store(path, report)
+        found[path] = report
+    return [found[path] for path in files]  # type: ignore[misc]
 
 
 _WORKER: dict[str, Any] = {}

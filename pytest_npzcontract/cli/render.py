@@ -1,4 +1,5 @@
-"""Renderers for ``npzcontract lint`` results: text, JSON and GitHub workflow annotations.
+"""Renderers for ``npzcontract lint`` results: text, JSON, GitHub workflow annotations, SARIF
+and JUnit XML (the last two in their own modules).
 
 A lint run is plain data (:class:`LintRun`: one :class:`Report` per file plus the paths that
 were skipped); each renderer turns the same run into a string::
@@ -48,6 +49,8 @@ class LintRun:
     skipped: list[Skipped] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     show_info: bool = False
+    #: How many of ``reports`` came from the lint cache instead of being checked.
+    cached: int = 0
 
     @property
     def findings(self) -> list[Finding]:
@@ -70,6 +73,7 @@ class LintRun:
             "passed": sum(report.ok for report in self.reports),
             "failed": sum(not report.ok for report in self.reports),
             "skipped": len(self.skipped),
+            "cached": self.cached,
             **{_plural(s): counts.get(s, 0) for s in SEVERITIES},
             "rules": dict(sorted(Counter(f.rule for f in self.findings).items())),
             "exit_code": self.exit_code,
@@ -100,6 +104,8 @@ def summary_line(run: LintRun) -> str:
             f"{s['info']} info")
     if s["skipped"]:
         text += f"; {s['skipped']} skipped"
+    if s["cached"]:
+        text += f" ({s['cached']} from cache)"
     return text
 
 
@@ -142,8 +148,23 @@ def render_github(run: LintRun) -> str:
     return "\n".join(lines)
 
 
+def render_sarif(run: LintRun) -> str:
+    """SARIF 2.1.0 for GitHub code scanning (see :mod:`.sarif`)."""
+    from .sarif import render_sarif as render
+
+    return render(run)
+
+
+def render_junit(run: LintRun) -> str:
+    """JUnit XML, one test case per file (see :mod:`.junit`)."""
+    from .junit import render_junit as render
+
+    return render(run)
+
+
 RENDERERS: dict[str, Callable[[LintRun], str]] = {
-    "text": render_text, "json": render_json, "github": render_github}
+    "text": render_text, "json": render_json, "github": render_github,
+    "sarif": render_sarif, "junit": render_junit}
 
 
 def escape_data(text: str) -> str:

@@ -23,7 +23,6 @@ import difflib
 import functools
 import math
 import os
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,7 +44,10 @@ EXPECT_KEYS = {"nphotons": "positive number", "N": "positive integer",
                "gridsize": "positive integer"}
 _OPTION_NAMES = {"rules": "--rule"}
 _KEYS = ("mode", "profile", "include", "exclude", "values", "expect", "rules", "contract",
-         "limits", "jobs", "rtol")
+         "limits", "jobs", "rtol", "respect_gitignore", "cache", "cache_dir", "cache_strategy")
+#: How the lint cache recognizes an unchanged file: by its identity (size, mtime, inode) or
+#: by a hash of its bytes (for CI, where a fresh checkout gives every file a new mtime).
+CACHE_STRATEGIES = ("metadata", "content")
 
 
 class ConfigError(ValueError):
@@ -71,6 +73,10 @@ class Settings:
     limits: Limits = DEFAULT_LIMITS
     jobs: int = 1
     rtol: float = 1e-6
+    respect_gitignore: bool = True
+    cache: bool = True
+    cache_dir: str = ".npzcontract_cache"
+    cache_strategy: str = "metadata"
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
 
@@ -94,23 +100,23 @@ class Settings:
                 "exclude": list(self.exclude), "values": self.values,
                 "expect": dict(self.expect), "rules": dict(self.rules),
                 "contract": _plain(self.contract), "jobs": self.jobs, "rtol": self.rtol,
+                "respect_gitignore": self.respect_gitignore, "cache": self.cache,
+                "cache_dir": self.cache_dir, "cache_strategy": self.cache_strategy,
                 "config": os.fspath(self.source) if self.source else None}
 
     def selects(self, path: str | os.PathLike) -> bool:
         """Whether a file found in a directory walk is checked: it matches an ``include``
         glob and no ``exclude`` glob (a directory matching ``exclude`` excludes its files)."""
-        rel = self.relative(path)
-        name = rel.rsplit("/", 1)[-1]
-        included = any(_glob_match(p, rel, name) for p in self.include)
-        return included and not self.excludes(path)
+        return path_matches(self.include, self.relative(path)) and not self.excludes(path)
 
     def excludes(self, path: str | os.PathLike) -> bool:
         """Whether ``path`` (file or directory) or one of its parents matches ``exclude``."""
+        if not self.exclude:
+            return False
         rel = self.relative(path)
         parts = rel.split("/")
-        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-        return any(_glob_match(p, prefix, prefix.rsplit("/", 1)[-1])
-                   for p in self.exclude for prefix in prefixes)
+        return any(path_matches(self.exclude, "/".join(parts[: i + 1]))
+                   for i in range(len(parts)))
 
     def relative(self, path: str | os.PathLike) -> str:
         """``path`` relative to :attr:`root` in POSIX form (absolute when outside it)."""
@@ -119,6 +125,10 @@ class Settings:
             return absolute.relative_to(self.root.resolve()).as_posix()
         except ValueError:
             return absolute.as_posix()
+
+    def cache_path(self) -> Path:
+        """The lint cache directory: ``cache_dir`` relative to :attr:`root` (or absolute)."""
+        return self.root / os.path.expanduser(self.cache_dir)
 
     def check_options(self) -> dict[str, Any]:
         """Picklable keyword arguments for ``check_file`` (the contract travels as its spec)."""
@@ -169,44 +179,29 @@ def load_settings(config: str | os.PathLike | None = None, *, search: bool = Tru
     return Settings(**checked, root=path.parent, source=path)
 
 
-def _glob_match(pattern: str, rel: str, name: str) -> bool:
-    """Glob semantics: ``*`` and ``?`` stay within a path component, ``**`` spans several;
-    a pattern without ``/`` matches the last component only. Patterns are relative to the
-    root; an absolute pattern matches paths outside it."""
-    pattern = pattern.removeprefix("./")
-    if "/" not in pattern:
-        return _glob_regex(pattern).fullmatch(name) is not None
-    return _glob_regex(pattern).fullmatch(rel) is not None
+def path_matches(patterns: tuple[str, ...] | list[str], rel: str) -> bool:
+    """Whether ``rel`` (POSIX, relative to the root) matches ``patterns``, read as one
+    ``.gitignore`` file by :mod:`pathspec`: ``*`` and ``?`` stay within a path component,
+    ``**`` spans several, a pattern without an inner ``/`` matches at any depth, a later
+    ``!pattern`` re-includes. A leading ``./`` is dropped; an absolute pattern matches paths
+    outside the root (which are given absolute). The one place globs are matched.
+
+    >>> path_matches(("data/**/*.npz", "!**/scratch_*"), "data/a/x.npz")
+    True
+    """
+    return _spec(tuple(patterns)).match_file(rel)
 
 
 @functools.lru_cache(maxsize=256)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
-            out.append("(?:/.*)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 2:]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1:end]
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out))
+def _spec(patterns: tuple[str, ...]) -> Any:
+    from pathspec import GitIgnoreSpec
+
+    return GitIgnoreSpec.from_lines(p[2:] if p.startswith("./") else p for p in patterns)
+
+
+def _glob_match(pattern: str, rel: str, name: str = "") -> bool:
+    """One pattern against ``rel`` (``name`` is unused; kept for callers of the old engine)."""
+    return path_matches((pattern,), rel)
 
 
 def parse_pairs(items: tuple[str, ...] | list[str], what: str) -> dict[str, str]:
@@ -263,7 +258,8 @@ def _validate(raw: Mapping[str, Any], *, origin: str) -> dict[str, Any]:
     for key, value in raw.items():
         if key not in _KEYS:
             raise _unknown(key, _KEYS, f"[{TABLE}]")
-        label = f"[{TABLE}] {key}" if origin == "config" else _OPTION_NAMES.get(key, f"--{key}")
+        label = f"[{TABLE}] {key}" if origin == "config" else _OPTION_NAMES.get(
+            key, "--" + key.replace("_", "-"))
         out[key] = _CHECKS[key](value, label)
     return out
 
@@ -373,6 +369,20 @@ def _rtol(value: Any, label: str) -> float:
     return float(value)
 
 
+def _cache_strategy(value: Any, label: str) -> str:
+    text = _string(value, label)
+    if text not in CACHE_STRATEGIES:
+        raise ConfigError(f"{label}: expected one of {', '.join(CACHE_STRATEGIES)}, not {text!r}")
+    return text
+
+
+def _nonempty(value: Any, label: str) -> str:
+    text = _string(value, label)
+    if not text:
+        raise ConfigError(f"{label}: expected a directory name, not an empty string")
+    return text
+
+
 def _string(value: Any, label: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{label}: expected a string, not {value!r}")
@@ -389,4 +399,5 @@ def _plain(value: Any) -> Any:
 
 _CHECKS = {"mode": _mode, "profile": _profile, "include": _globs, "exclude": _globs,
            "values": _bool, "expect": _expect, "rules": _rules, "contract": _contract,
-           "limits": _limits, "jobs": _jobs, "rtol": _rtol}
+           "limits": _limits, "jobs": _jobs, "rtol": _rtol, "respect_gitignore": _bool,
+           "cache": _bool, "cache_dir": _nonempty, "cache_strategy": _cache_strategy}

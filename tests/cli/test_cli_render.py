@@ -75,7 +75,8 @@ def test_json_document():
     assert len(data["findings"]) == 3
     assert data["skipped"] == [{"path": "link.npz",
                                 "reason": "symlink to /x.npz, outside data; not followed"}]
-    assert data["summary"] == {"files": 3, "passed": 2, "failed": 1, "skipped": 1, "errors": 1,
+    assert data["summary"] == {"files": 3, "passed": 2, "failed": 1, "skipped": 1, "cached": 0,
+                               "errors": 1,
                                "warnings": 1, "info": 1, "exit_code": 1,
                                "rules": {"legacy-key": 1, "shape-mismatch": 1,
                                          "unreadable": 1}}
