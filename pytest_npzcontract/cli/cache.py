@@ -20,7 +20,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +122,8 @@ class LintCache:
 
 def _atomic_write(target: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``target``, then rename it into place."""
+    import tempfile
+
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

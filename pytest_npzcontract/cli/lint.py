@@ -144,6 +144,8 @@ def check_files(files: Sequence[str], settings: Settings, *, progress: bool = Fa
     ``progress`` draws a byte-level bar on stderr (bytes scanned serially, whole files as
     workers return them).
     """
+    if not files:
+        return []
     from ..contract.checker import check_file
 
     options = {**settings.check_options(), "contract": settings.build_contract()}

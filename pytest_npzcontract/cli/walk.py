@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +46,8 @@ class Shard:
         The owner depends on that path alone (a hash of it modulo N), so adding or removing
         other files never moves a file to another shard, and every file has exactly one owner.
         """
+        import hashlib
+
         digest = hashlib.sha256(relative.encode("utf-8", "surrogateescape")).digest()
         return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
 

@@ -33,10 +33,6 @@ from typing import Any
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.modes import ValidationMode
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 TABLE = "tool.npzcontract"
 #: Parameters ``expect`` may pin, with how each value is parsed.
@@ -217,6 +213,10 @@ def parse_pairs(items: tuple[str, ...] | list[str], what: str) -> dict[str, str]
 
 
 def _read_toml(path: Path) -> dict:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
