@@ -17,7 +17,6 @@ stored only when the file did not change while it was being checked.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -97,6 +96,8 @@ class LintCache:
                 self.problem = f"cannot write the cache in {self.directory} ({exc.strerror or exc})"
 
     def _key(self, path: str) -> tuple[str, tuple[int, ...]]:
+        import hashlib
+
         st = os.stat(path)
         stat = _stat_identity(st)
         if self.strategy == "content":
@@ -142,6 +143,8 @@ def _stat_identity(st: os.stat_result) -> tuple[int, ...]:
 
 
 def _file_digest(path: str) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(_CHUNK):

@@ -12,19 +12,33 @@ TensorFlow; each command imports what it needs when it runs::
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
 import click
 
 from .common import PROG
-from .lint import lint
-from .migrate import migrate
-from .show import show
-from .smoke import smoke
+
+#: Commands imported only when run (or listed by --help): command name -> module in ``cli``.
+LAZY_COMMANDS = {"lint": "lint", "show": "show", "migrate": "migrate", "smoke": "smoke"}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group that imports a command's module when that command is first needed, so one
+    command's start-up never pays for the others."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module = importlib.import_module(f".{LAZY_COMMANDS[cmd_name]}", __package__)
+            self.add_command(getattr(module, cmd_name.replace("-", "_")), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pytest-npzcontract", prog_name=PROG)
 def cli() -> None:
     """Check, inspect and migrate DATA-001 NPZ datasets (ptychography ML pipelines)."""
@@ -36,10 +50,6 @@ def schema() -> None:
     from ..metadata.schema import schema_text
 
     click.echo(schema_text(), nl=False)
-
-
-for _command in (lint, show, migrate, smoke):
-    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,7 +19,6 @@ an unknown key is an error that names it::
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import math
 import os
@@ -32,7 +31,6 @@ from typing import Any
 
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.modes import ValidationMode
-
 
 TABLE = "tool.npzcontract"
 #: Parameters ``expect`` may pin, with how each value is parsed.
@@ -242,6 +240,8 @@ def _shown(path: Path, base: Path) -> str:
 
 
 def _unknown(key: str, known: tuple[str, ...] | list[str], where: str) -> ConfigError:
+    import difflib
+
     close = difflib.get_close_matches(key, known, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
     return ConfigError(f"unknown key {key!r} in {where}{hint}")

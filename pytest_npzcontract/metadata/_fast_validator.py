@@ -2,7 +2,7 @@
 ``python -m pytest_npzcontract.metadata.schema --write-fast-validator``."""
 # ruff: noqa
 VERSION = "2.22.3"
-from decimal import Decimal
+Decimal = float  # metadata is JSON: no Decimal (one is re-checked)
 import re
 
 

@@ -16,12 +16,13 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-from importlib import resources
 from typing import Any
 
 
 def schema_text() -> str:
     """The schema document exactly as shipped."""
+    from importlib import resources
+
     return resources.files(__package__).joinpath("metadata.schema.json").read_text("utf-8")
 
 
@@ -93,6 +94,8 @@ def fast_validator_source() -> str:
     head = ('"""Generated from metadata.schema.json by fastjsonschema: do not edit; rebuild with\n'
             "``python -m pytest_npzcontract.metadata.schema --write-fast-validator``.\"\"\"\n"
             "# ruff: noqa\n")
+    code = code.replace("from decimal import Decimal\n",
+                        "Decimal = float  # metadata is JSON: no Decimal (one is re-checked)\n")
     return head + code.replace(imports, local) + f"\n\nvalidate = {entry}\n"
 
 
