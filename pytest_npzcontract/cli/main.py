@@ -1,4 +1,4 @@
-"""The ``npzcontract`` command: lint, show, migrate, schema and smoke.
+"""The ``npzcontract`` command: lint, show, migrate, schema, smoke, split, merge and lineage.
 
 Exit status: 0 nothing is an error, 1 something is (a finding, an unreadable file, a failed
 migration), 2 usage or configuration error. Importing this module imports neither NumPy nor
@@ -21,7 +21,8 @@ import click
 from .common import PROG
 
 #: Commands imported only when run (or listed by --help): command name -> module in ``cli``.
-LAZY_COMMANDS = {"lint": "lint", "show": "show", "migrate": "migrate", "smoke": "smoke"}
+LAZY_COMMANDS = {"lint": "lint", "show": "show", "migrate": "migrate", "smoke": "smoke",
+                 "split": "split", "merge": "merge", "lineage": "lineage"}
 
 
 class _LazyGroup(click.Group):

@@ -34,6 +34,7 @@ from ..io.reader import read_metadata
 from ..metadata.parameters import DEFAULT_RTOL, section, validate_parameters
 from .keys import DATA_001, PROFILES, Contract
 from .rules import RULES, resolve_level, validate_overrides
+from .sources import check_sources
 from .values import array_chunks, bytes_to_chunks, scan_chunks
 
 #: Frame sizes the reference TensorFlow model accepts (advisory).
@@ -177,6 +178,7 @@ def _check(run: _Run, arrays: dict[str, _Array], metadata: Any, config: Any, val
     shapes = _check_layout(run, usable)
     frame = _check_relations(run, shapes)
     _check_metadata(run, metadata, config, frame, rtol)
+    _check_sources(run, usable, metadata, config, frame, values, rtol)
     if values:
         _check_values(run, usable)
 
@@ -316,6 +318,22 @@ def _check_metadata(run: _Run, state: Any, config: Any, frame: tuple[int, int] |
     if config is not None:
         for mismatch in validate_parameters(state.metadata, config, rtol=rtol):
             run.add("parameter-mismatch", mismatch.name, mismatch.message)
+
+
+def _check_sources(run: _Run, arrays: dict[str, _Array], state: Any, config: Any,
+                   frame: tuple[int, int] | None, values: bool, rtol: float) -> None:
+    """Merged files: each source judged by its own metadata (see ``contract/sources.py``)."""
+    if not isinstance(state, DecodedMetadata):
+        return
+    array = arrays.get("source_index")
+    index = None
+    if values and array is not None and array.ndim == 1 and array.dtype.kind in "iu":
+        try:
+            index = np.concatenate([np.ravel(c) for c in array.chunks()] or
+                                   [np.empty(0, np.int64)])
+        except (HeaderError, *CORRUPTION_ERRORS):
+            index = None  # the value scan reports it
+    check_sources(run.add, state.metadata, frame, index, array is not None, config, rtol)
 
 
 def _check_values(run: _Run, arrays: dict[str, _Array]) -> None:
