@@ -1,23 +1,54 @@
-"""``npzcontract show``: a dataset's arrays, metadata and lineage."""
+"""``npzcontract show``: a dataset's arrays, metadata and lineage; ``--plot`` draws a quicklook."""
 
 from __future__ import annotations
 
 import click
 
+from .common import PROG, CliError
+
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None, metavar="PNG",
+              help="Also draw a quicklook picture (1300x900 px): object, probe, mean pattern, "
+              "photons per pattern, lineage. Needs the 'plot' extra (matplotlib).")
 @click.pass_context
-def show(ctx: click.Context, file: str, as_json: bool) -> None:
+def show(ctx: click.Context, file: str, as_json: bool, plot: str | None) -> None:
     """Show a dataset's arrays (shape, dtype), metadata and lineage.
 
-    Reads headers and metadata only. Exit status 1 when the file cannot be read.
+    Reads headers and metadata only (--plot reads the arrays). Exit status 1 when the file
+    cannot be read.
     """
     import json
 
     from ..tools.describe import describe_file, render_description
 
+    if plot is not None:
+        _plot(ctx, file, plot)
     info = describe_file(file)
     click.echo(json.dumps(info, indent=2) if as_json else render_description(info))
+    if plot is not None and not as_json:
+        from ..tools.quicklook import HEIGHT, WIDTH
+
+        click.echo(f"\nplot: {plot} ({WIDTH}x{HEIGHT} px)")
     ctx.exit(1 if any(f["severity"] == "error" for f in info["findings"]) else 0)
+
+
+def _plot(ctx: click.Context, file: str, output: str) -> None:
+    """Draw first: a file that cannot be read gets one line and exit 1, nothing else."""
+    from ..base.errors import ContractViolation
+    from ..tools.quicklook import PlotUnavailable, plot_file
+
+    try:
+        plot_file(file, output)
+    except PlotUnavailable as exc:
+        raise CliError(str(exc)) from None
+    except ContractViolation as exc:
+        first = exc.findings[0] if exc.findings else None
+        reason = f"{first.rule}: {first.message}" if first else str(exc)
+        click.echo(f"{PROG} show: cannot plot {file}: {' '.join(reason.split())}", err=True)
+        ctx.exit(1)
+    except (OSError, ValueError) as exc:
+        click.echo(f"{PROG} show: cannot plot {file}: {' '.join(str(exc).split())}", err=True)
+        ctx.exit(1)

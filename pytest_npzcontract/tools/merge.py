@@ -159,6 +159,8 @@ def _metadata(sources: list[Input], strategy: str, doses: list[float | None],
     except ContractViolation as exc:
         raise MergeError("the sources disagree (validate_consistent): " + "; ".join(
             f"{f.file}: {f.message}" for f in exc.findings)) from None
+    if strategy == "preserve_separate":
+        merged["creation_info"]["script"] = TOOL
     for entry, source, dose, count in zip(merged.get("source_datasets", []), sources, doses,
                                           counts, strict=False):
         entry.update({"path": source.path, "sha256": source.sha256, "n_images": count})
