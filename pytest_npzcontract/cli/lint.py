@@ -32,6 +32,9 @@ __all__ = ["PRUNED", "check_files", "collect_files", "lint", "lint_paths"]
               help="Parameters the metadata must match, e.g. 'nphotons=1e6 N=64' (repeatable).")
 @click.option("--rule", "rules", multiple=True, metavar="RULE=LEVEL",
               help="Override a rule's level: error, warning, info or off (repeatable).")
+@click.option("--nphotons-factor", type=float, default=None, metavar="X",
+              help="nphotons-inconsistent fires when the recorded nphotons and the frames' "
+              "dose estimate are more than X times apart [config; default: 2].")
 @click.option("--include", multiple=True, metavar="GLOB",
               help="Files to check inside directories [config; default: *.npz] (repeatable).")
 @click.option("--exclude", multiple=True, metavar="GLOB",
@@ -62,6 +65,7 @@ __all__ = ["PRUNED", "check_files", "collect_files", "lint", "lint_paths"]
 @click.pass_context
 def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: str | None,
          values: bool | None, expect: tuple[str, ...], rules: tuple[str, ...],
+         nphotons_factor: float | None,
          include: tuple[str, ...], exclude: tuple[str, ...], output_format: str,
          verbose: bool, jobs: int | None, config_file: str | None, no_config: bool,
          shard_text: str | None, use_cache: bool | None, cache_dir: str | None,
@@ -79,7 +83,7 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
             expect=parse_pairs(expect, "--expect") or None,
             rules=parse_pairs(rules, "--rule") or None,
             include=include or None, exclude=exclude or None, jobs=jobs,
-            cache_dir=cache_dir, cache_strategy=cache_strategy,
+            nphotons_factor=nphotons_factor, cache_dir=cache_dir, cache_strategy=cache_strategy,
             respect_gitignore=respect_gitignore)
         shard = Shard.parse(shard_text) if shard_text else None
     except (ConfigError, ValueError) as exc:

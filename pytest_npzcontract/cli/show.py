@@ -13,12 +13,17 @@ from .common import PROG, CliError
 @click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None, metavar="PNG",
               help="Also draw a quicklook picture (1300x900 px): object, probe, mean pattern, "
               "photons per pattern, lineage. Needs the 'plot' extra (matplotlib).")
+@click.option("--estimate/--no-estimate", default=True,
+              help="Estimate nphotons from the frames (one streamed pass) next to the recorded "
+              "value [default: estimate].")
 @click.pass_context
-def show(ctx: click.Context, file: str, as_json: bool, plot: str | None) -> None:
-    """Show a dataset's arrays (shape, dtype), metadata and lineage.
+def show(ctx: click.Context, file: str, as_json: bool, plot: str | None, estimate: bool) -> None:
+    """Show a dataset's arrays (shape, dtype), the recorded and estimated nphotons, metadata
+    and lineage.
 
-    Reads headers and metadata only (--plot reads the arrays). Exit status 1 when the file
-    cannot be read.
+    Reads headers and metadata, and streams the frames once for the estimate (--no-estimate:
+    headers and metadata only; --plot reads the arrays). Exit status 1 when the file cannot
+    be read.
     """
     import json
 
@@ -26,7 +31,7 @@ def show(ctx: click.Context, file: str, as_json: bool, plot: str | None) -> None
 
     if plot is not None:
         _plot(ctx, file, plot)
-    info = describe_file(file)
+    info = describe_file(file, estimate=estimate)
     click.echo(json.dumps(info, indent=2) if as_json else render_description(info))
     if plot is not None and not as_json:
         from ..tools.quicklook import HEIGHT, WIDTH

@@ -32,6 +32,7 @@ from ..io.codec import (
 from ..io.npyheader import HeaderError
 from ..io.reader import read_metadata
 from ..metadata.parameters import DEFAULT_RTOL, section, validate_parameters
+from .dose import DEFAULT_FACTOR, DoseCheck, validate_factor
 from .keys import DATA_001, PROFILES, Contract
 from .rules import RULES, resolve_level, validate_overrides
 from .sources import check_sources
@@ -50,6 +51,8 @@ class _Array:
     dtype: np.dtype
     nbytes: int
     chunks: Callable[[], Iterator[np.ndarray]]
+    #: Data stored in Fortran order (flat chunks then interleave the frames).
+    fortran: bool = False
 
     @property
     def ndim(self) -> int:
@@ -69,6 +72,7 @@ class _Run:
         self.contract = contract or DATA_001
         self.report = Report(file)
         self.broken: set[str] = set()
+        self.nphotons_factor = DEFAULT_FACTOR
 
     def add(self, rule: str, key: str | None, message: str, hint: str | None = None,
             severity: str | None = None) -> None:
@@ -84,13 +88,17 @@ def check_file(path: str | os.PathLike, *, mode: ValidationMode | str = Validati
                values: bool = True, config: Any = None, profile: str = "canonical",
                contract: Contract | None = None, rule_levels: Mapping[str, str] | None = None,
                limits: Limits = DEFAULT_LIMITS, rtol: float = DEFAULT_RTOL,
-               on_progress: Progress | None = None) -> Report:
+               on_progress: Progress | None = None,
+               nphotons_factor: float = DEFAULT_FACTOR) -> Report:
     """Check one ``.npz`` file; every problem, including an unreadable file, is a finding.
 
     ``on_progress(nbytes)`` is called as value checks decompress data (for progress bars).
+    ``nphotons_factor``: how far the recorded nphotons may be from the dose the frames' photon
+    statistics give before ``nphotons-inconsistent`` (checked in the value scan).
     Raises ``ValueError`` only for bad arguments (unknown mode, profile or rule level).
     """
     run = _Run(os.fspath(path), mode, rule_levels, profile, contract)
+    run.nphotons_factor = validate_factor(nphotons_factor)
     try:
         with scan_archive(path, limits) as scan:
             for f in scan.findings:
@@ -111,12 +119,14 @@ def check_arrays(arrays: Mapping[str, Any], metadata: Mapping | None = None, *,
                  mode: ValidationMode | str = ValidationMode.STRICT, values: bool = True,
                  config: Any = None, profile: str = "canonical", contract: Contract | None = None,
                  rule_levels: Mapping[str, str] | None = None, name: str | None = None,
-                 limits: Limits = DEFAULT_LIMITS, rtol: float = DEFAULT_RTOL) -> Report:
+                 limits: Limits = DEFAULT_LIMITS, rtol: float = DEFAULT_RTOL,
+                 nphotons_factor: float = DEFAULT_FACTOR) -> Report:
     """Check in-memory arrays (and metadata) exactly as :func:`check_file` checks a file.
 
     Metadata comes from ``metadata`` or, failing that, an ``arrays["_metadata"]`` entry.
     """
     run = _Run(name, mode, rule_levels, profile, contract)
+    run.nphotons_factor = validate_factor(nphotons_factor)
     items: dict[str, _Array] = {}
     for key, value in arrays.items():
         if key == METADATA_KEY:
@@ -146,7 +156,8 @@ def _file_array(scan: ArchiveScan, key: str, limits: Limits,
             pieces = _reporting(pieces, on_progress)
         return bytes_to_chunks(member.dtype, pieces)
 
-    return _Array(key, member.shape, member.dtype, member.data_bytes, chunks)
+    return _Array(key, member.shape, member.dtype, member.data_bytes, chunks,
+                  member.fortran_order)
 
 
 def _reporting(pieces: Iterator[bytes], on_progress: Progress) -> Iterator[bytes]:
@@ -338,11 +349,13 @@ def _check_sources(run: _Run, arrays: dict[str, _Array], state: Any, config: Any
 
 def _check_values(run: _Run, arrays: dict[str, _Array]) -> None:
     diff = _diffraction_key(arrays)
+    dose = DoseCheck.start(run, arrays, diff)
     for key, array in arrays.items():
         if key not in run.contract.keys or array.dtype.kind not in "biufc":
             continue
+        observe = dose.observe if dose is not None and key == diff else None
         try:
-            stats = scan_chunks(array.dtype, array.chunks())
+            stats = scan_chunks(array.dtype, array.chunks(), observe)
         except HeaderError as exc:
             run.add(exc.rule, key, f"while reading values: {exc}")
             continue
@@ -354,6 +367,8 @@ def _check_values(run: _Run, arrays: dict[str, _Array]) -> None:
                     f"among {stats.count:,}")
         if key == diff:
             _amplitude_checks(run, key, array, stats)
+            if dose is not None and not stats.nonfinite:
+                dose.finish(run)
 
 
 def _amplitude_checks(run: _Run, key: str, array: _Array, stats: Any) -> None:

@@ -36,9 +36,10 @@ TABLE = "tool.npzcontract"
 #: Parameters ``expect`` may pin, with how each value is parsed.
 EXPECT_KEYS = {"nphotons": "positive number", "N": "positive integer",
                "gridsize": "positive integer"}
-_OPTION_NAMES = {"rules": "--rule"}
+_OPTION_NAMES = {"rules": "--rule", "nphotons_factor": "--nphotons-factor"}
 _KEYS = ("mode", "profile", "include", "exclude", "values", "expect", "rules", "contract",
-         "limits", "jobs", "rtol", "respect_gitignore", "cache", "cache_dir", "cache_strategy")
+         "limits", "jobs", "rtol", "respect_gitignore", "cache", "cache_dir", "cache_strategy",
+         "nphotons_factor")
 #: How the lint cache recognizes an unchanged file: by its identity (size, mtime, inode) or
 #: by a hash of its bytes (for CI, where a fresh checkout gives every file a new mtime).
 CACHE_STRATEGIES = ("metadata", "content")
@@ -71,6 +72,8 @@ class Settings:
     cache: bool = True
     cache_dir: str = ".npzcontract_cache"
     cache_strategy: str = "metadata"
+    #: How far recorded nphotons and the data's dose estimate may be apart (nphotons-inconsistent).
+    nphotons_factor: float = 2.0
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
 
@@ -96,6 +99,7 @@ class Settings:
                 "contract": _plain(self.contract), "jobs": self.jobs, "rtol": self.rtol,
                 "respect_gitignore": self.respect_gitignore, "cache": self.cache,
                 "cache_dir": self.cache_dir, "cache_strategy": self.cache_strategy,
+                "nphotons_factor": self.nphotons_factor,
                 "config": os.fspath(self.source) if self.source else None}
 
     def selects(self, path: str | os.PathLike) -> bool:
@@ -129,7 +133,7 @@ class Settings:
         return {"mode": self.mode, "values": self.values,
                 "config": dict(self.expect) or None, "profile": self.profile,
                 "rule_levels": dict(self.rules), "limits": self.limits, "rtol": self.rtol,
-                "contract": _plain(self.contract)}
+                "nphotons_factor": self.nphotons_factor, "contract": _plain(self.contract)}
 
     def build_contract(self) -> Any:
         """The contract in force: ``DATA_001``, extended by the ``contract`` table if any."""
@@ -383,6 +387,13 @@ def _nonempty(value: Any, label: str) -> str:
     return text
 
 
+def _factor(value: Any, label: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 < value < math.inf:
+        raise ConfigError(f"{label}: expected a number > 1 (e.g. 2 for a factor of two), "
+                          f"not {value!r}")
+    return float(value)
+
+
 def _string(value: Any, label: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{label}: expected a string, not {value!r}")
@@ -400,4 +411,5 @@ def _plain(value: Any) -> Any:
 _CHECKS = {"mode": _mode, "profile": _profile, "include": _globs, "exclude": _globs,
            "values": _bool, "expect": _expect, "rules": _rules, "contract": _contract,
            "limits": _limits, "jobs": _jobs, "rtol": _rtol, "respect_gitignore": _bool,
-           "cache": _bool, "cache_dir": _nonempty, "cache_strategy": _cache_strategy}
+           "cache": _bool, "cache_dir": _nonempty, "cache_strategy": _cache_strategy,
+           "nphotons_factor": _factor}

@@ -68,6 +68,11 @@ _RULES = [
     Rule("parameter-mismatch", "policy",
          "dataset metadata disagrees with the configuration or with the arrays",
          "use the dataset's parameters (config_from_metadata) or re-simulate"),
+    Rule("nphotons-inconsistent", "policy",
+         "the recorded nphotons and the dose read from the frames' photon statistics disagree "
+         "by more than a factor (default 2x)",
+         "record the dose the data were made with; `npzcontract migrate --nphotons estimate` "
+         "fills a missing one from the data"),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

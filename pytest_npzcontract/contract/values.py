@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,11 +29,14 @@ class ValueStats:
         return self.nan + self.inf
 
 
-def scan_chunks(dtype: np.dtype, chunks: Iterable[np.ndarray]) -> ValueStats:
+def scan_chunks(dtype: np.dtype, chunks: Iterable[np.ndarray],
+                observe: Callable[[np.ndarray], None] | None = None) -> ValueStats:
     """Accumulate statistics over flat chunks of a real or complex numeric array.
 
     For complex data the real and imaginary parts are scanned (min/max/negative then refer to
     the parts and are not meaningful as amplitudes). Integer data is integral by construction.
+    ``observe`` sees every chunk as read, so another accumulator (the dose estimator) shares
+    the same single pass.
     """
     dtype = np.dtype(dtype)
     stats = ValueStats()
@@ -41,6 +44,8 @@ def scan_chunks(dtype: np.dtype, chunks: Iterable[np.ndarray]) -> ValueStats:
     for chunk in chunks:
         if chunk.size == 0:
             continue
+        if observe is not None:
+            observe(chunk)
         stats.count += chunk.size
         if dtype.kind == "c":
             chunk = chunk.view(chunk.real.dtype)

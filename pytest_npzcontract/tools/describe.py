@@ -21,8 +21,10 @@ _LINEAGE_SECTIONS = ("data_transformations", "source_datasets", "merge_info")
 DESCRIPTION_VERSION = 1
 
 
-def describe_file(path: str | os.PathLike) -> dict[str, Any]:
-    """Arrays (from headers), metadata, its encoding, lineage and any reading problems.
+def describe_file(path: str | os.PathLike, *, estimate: bool = True) -> dict[str, Any]:
+    """Arrays (from headers), metadata, its encoding, lineage and any reading problems, and
+    the recorded nphotons next to the one the frames' photon statistics give (``estimate``:
+    streams the frames once; ``False`` reads headers and metadata only).
 
     >>> info = describe_file("train.npz")
     >>> info["arrays"]["diffraction"]["shape"], info["lineage"]["transformations"][-1]["tool"]
@@ -49,7 +51,43 @@ def describe_file(path: str | os.PathLike) -> dict[str, Any]:
     size = os.path.getsize(fspath) if os.path.isfile(fspath) else None
     return {"version": DESCRIPTION_VERSION, "file": fspath, "size_bytes": size,
             "arrays": arrays, "metadata": metadata, "metadata_encoding": encoding,
+            "nphotons": _dose(fspath, arrays, metadata, estimate),
             "lineage": build_lineage(metadata), "findings": findings}
+
+
+def _dose(path: str, arrays: Mapping[str, Any], metadata: Any, estimate: bool
+          ) -> dict[str, Any]:
+    """``{"recorded": float | None, "estimate": NphotonsEstimate.to_dict() | None}``."""
+    from ..base.errors import ContractViolation
+    from ..metadata.doses import file_dose
+    from ..physics.estimate import estimate_nphotons, frames_key
+
+    out: dict[str, Any] = {"recorded": file_dose(metadata), "estimate": None}
+    if estimate and frames_key(arrays) is not None:
+        try:
+            out["estimate"] = estimate_nphotons(path).to_dict()
+        except (ContractViolation, ValueError) as exc:
+            out["estimate"] = {"value": None, "reason": " ".join(str(exc).split())}
+    return out
+
+
+def _dose_lines(dose: Mapping[str, Any] | None) -> list[str]:
+    if not dose:
+        return []
+    recorded = dose.get("recorded")
+    lines = ["", "nphotons:", f"  recorded:  {'none' if recorded is None else f'{recorded:g}'}"]
+    est = dose.get("estimate")
+    if est is None:
+        return lines
+    if est.get("value") is None:
+        lines.append(f"  estimated: undetermined ({est.get('reason')})")
+        return lines
+    text = (f"  estimated: {est['value']:.4g} +- {100 * (est.get('uncertainty') or 0):.2g}% "
+            f"({est.get('method')}, {est.get('patterns')} patterns)")
+    if recorded:
+        ratio = max(est["value"] / recorded, recorded / est["value"])
+        text += "; agrees" if ratio <= 1.1 else f"; {ratio:.3g}x from the record"
+    return [*lines, text]
 
 
 def render_description(info: Mapping[str, Any]) -> str:
@@ -69,6 +107,7 @@ def render_description(info: Mapping[str, Any]) -> str:
         lines += ["", "arrays:"]
         lines += [f"  {r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}"
                   for r in rows]
+    lines += _dose_lines(info.get("nphotons"))
     metadata = info.get("metadata")
     lines.append("")
     if metadata is None:

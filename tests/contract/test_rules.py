@@ -9,6 +9,7 @@ import pytest
 from rawnpz import metadata_json, valid_arrays, valid_metadata, write_members
 
 from pytest_npzcontract import RULES, check_arrays, check_file, save_npz
+from pytest_npzcontract.physics.simulate import simulate_dataset
 
 MODES = ["strict", "warn", "permissive"]
 
@@ -78,6 +79,8 @@ CASES = [
     ("pickled", lambda a: (a, np.array(metadata_json(), dtype=object)), "pickled-metadata"),
     ("N disagrees", lambda a: (a, np.array(json.dumps(valid_metadata(N=128)))),
      "parameter-mismatch"),
+    ("dose lie", lambda a: (a, np.array(json.dumps(valid_metadata(nphotons=1e9)))),
+     "nphotons-inconsistent"),
     ("object data", _set("scan_index", lambda a: np.array([None] * 4, dtype=object)),
      "unsafe-object-array"),
 ]
@@ -149,7 +152,9 @@ def test_rule_level_overrides(tmp_path, base):
 
 
 def test_raw_profile_accepts_diff3d_intensity(tmp_path, base):
-    counts = np.round((base["diffraction"] * 40) ** 2).astype(np.uint16)
+    # the photon counts behind base (recorded nphotons 1e6), as a raw detector stores them
+    counts = np.rint(simulate_dataset(n_images=4, N=64, nphotons=1e6, seed=0).counts
+                     ).astype(np.uint16)
     arrays = {k: v for k, v in base.items() if k != "diffraction"} | {"diff3d": counts}
     path = _write(tmp_path, arrays)
     assert _rules(check_file(path)) == {"legacy-key"}

@@ -217,9 +217,11 @@ def test_dataset_whose_metadata_misstates_nphotons_fails(tmp_path):
     path = write_dataset(tmp_path / "train.npz", simulated_at=1e6, recorded=1e9)
     r = run_smoke(data=path, steps=2)
     assert not r.passed
-    photons = check_named(r, "photons-per-pattern")
-    assert photons.passed is False
-    assert r.photons_ratio == pytest.approx(1e-3, rel=0.05)
+    # The STRICT reload already reads the dose from the frames (nphotons-inconsistent) and
+    # stops before training.
+    reload = check_named(r, "strict-reload")
+    assert reload.passed is False and "nphotons-inconsistent" in reload.detail
+    assert r.loss_first is None
 
 
 def test_dataset_without_recorded_nphotons_fails_before_training(tmp_path):
@@ -289,7 +291,7 @@ def test_cli_failed_check_exits_1(tmp_path):
     result = invoke("--data", str(path), "--steps", "2")
     assert result.exit_code == 1
     assert result.stdout.splitlines()[-1] == "FAIL"
-    assert "[FAIL] photons-per-pattern" in result.stdout
+    assert "[FAIL] strict-reload" in result.stdout and "nphotons-inconsistent" in result.stdout
 
 
 @pytest.mark.slow
