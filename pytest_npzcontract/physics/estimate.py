@@ -272,6 +272,10 @@ class NphotonsAccumulator:
         if group.sum1 == 0:
             return none("every value is zero")
         if self.integral:
+            distinct = _distinct(sample[sample > 0]).size
+            if not self.integer and distinct < 3:
+                return none(f"whole numbers with only {distinct} distinct non-zero value(s): "
+                            "counts cannot be told from amplitudes")
             return self._estimate(patterns, "counts", 1.0, group.sum1, group.sq_counts)
         return self._lattice(group, patterns, sample)
 

@@ -173,3 +173,9 @@ def test_detect_dataset_parameters_reports_what_the_data_determine(tmp_path):
         "diffraction": noise_free(sim(1e6, n=8, seed=0))})
     undetermined = detect_dataset_parameters(flat)
     assert "nphotons" not in undetermined and "lattice" in undetermined["undetermined"]["nphotons"]
+
+
+def test_float_whole_numbers_with_too_few_levels_are_not_taken_for_counts():
+    est = estimate_nphotons(np.ones((4, 64, 64)))
+    assert not est.determined and "distinct" in est.reason
+    assert estimate_nphotons(np.ones((4, 64, 64), np.uint16)).value == 4096

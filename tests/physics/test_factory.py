@@ -111,7 +111,8 @@ def test_all_legacy_forms_at_once_is_the_raw_reference_layout(tmp_path):
     ({"metadata": {"physics_parameters": {"N": 128}}}, "parameter-mismatch"),
     ({"metadata": False}, "metadata-missing"),
     ({"drop": ["_metadata"]}, "metadata-missing"),
-    ({"metadata": False, "overrides": {"nphotons": np.array(1e6)}}, "legacy-key"),
+    ({"metadata": False, "nphotons": 1e6, "overrides": {"nphotons": np.array(1e6)}},
+     "legacy-key"),
 ])
 def test_overrides_and_drop_produce_exactly_one_violation(tmp_path, kwargs, rule):
     assert _rules(write_dataset(tmp_path / "bad.npz", **kwargs)) == {rule}
