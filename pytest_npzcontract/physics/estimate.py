@@ -123,6 +123,8 @@ class NphotonsAccumulator:
         self._carry: np.ndarray | None = None
         self._frame = 0
         self._values = 0
+        self._need_sum_x = True
+        self._decided = False
         if labels is not None:
             if fortran:
                 raise ValueError("labels need frames in C order")
@@ -169,6 +171,8 @@ class NphotonsAccumulator:
         if self._index is None:
             self._add(self._groups[0], s1, s2)
             self._sample(block.ravel(), None, first)
+            if not self._decided:
+                self._decide_sum_x()
             return
         if first + nf > self._index.size:
             self.problem = (f"{self._index.size} group labels for more frames "
@@ -188,7 +192,7 @@ class NphotonsAccumulator:
             group.sum1 += float(x.sum(dtype=np.int64))
         else:
             group.sum1 += float(x.sum(dtype=np.float64))
-            group.sum2 += float(np.dot(x.astype(np.float64), x.astype(np.float64)))
+            group.sum2 += float(np.square(x, dtype=np.float64).sum())
         self._values += x.size
         self._sample(x, None, 0)
 
@@ -202,18 +206,41 @@ class NphotonsAccumulator:
             return s1, np.zeros_like(s1)
         if self.integral:
             s1 = block.sum(axis=1, dtype=np.float64)
-        else:
+        elif self._need_sum_x:
             s1 = block.sum(axis=1).astype(np.float64)
-        s2 = np.einsum("ij,ij->i", block, block).astype(np.float64)
+        else:
+            s1 = np.zeros(block.shape[0])
+        # batched dot products (one small matmul per frame): a fraction of a pass
+        s2 = (block[:, None, :] @ block[:, :, None]).ravel().astype(np.float64)
         return s1, s2
+
+    def _decide_sum_x(self) -> None:
+        """After the first frames: sum X per frame only if the data may be rescaled counts
+        (``scaled-counts`` needs it); square roots of counts show non-square k on their
+        lattice already, and then the per-chunk cost is one batched dot product only."""
+        self._decided = True
+        if self.integral or self._index is not None:
+            return
+        sample = np.concatenate(self._groups[0].sample) if self._groups[0].sample else None
+        if sample is None:
+            return
+        y = np.square(sample[sample > 0].astype(np.float64))
+        if y.size < MIN_VERIFY:
+            return
+        found = find_spacing(y, float(np.finfo(self.dtype).eps))
+        if isinstance(found, str):
+            return
+        k = np.rint(y / found[0])
+        if np.any(np.isin(k[k <= 8], (2, 3, 5, 6, 7, 8))):
+            self._need_sum_x = False
 
     @staticmethod
     def _add(group: _Group, s1: np.ndarray, s2: np.ndarray) -> None:
         group.frames += s1.size
         group.sum1 += float(s1.sum())
         group.sum2 += float(s2.sum())
-        group.sq_totals += float(np.dot(s2, s2))
-        group.sq_counts += float(np.dot(s1, s1))
+        group.sq_totals += float(np.square(s2).sum())
+        group.sq_counts += float(np.square(s1).sum())
 
     def _sample(self, flat: np.ndarray, groups: np.ndarray | None, first_frame: int) -> None:
         """Draw ``self._take`` random values (a fixed share of each chunk, so the sample stays
@@ -309,6 +336,9 @@ class NphotonsAccumulator:
         small = np.rint(k[k <= 40.5]).astype(np.int64)
         present = _distinct(small)
         if present.size >= 3 and np.all(np.isin(present, np.arange(1, 8) ** 2)):
+            if not self._need_sum_x:
+                return none("the first frames looked like square roots of counts, the rest "
+                            "like rescaled counts: mixed data")
             # Only perfect squares: the values themselves are rescaled counts c*k.
             c = math.sqrt(delta)
             return self._estimate(patterns, "scaled-counts", c, group.sum1 / c,
@@ -373,7 +403,8 @@ def _refine(y: np.ndarray, delta: float, eps: float) -> float:
                                                          <= _tolerance(nearest, eps))
     if not np.any(use):
         return delta
-    return float(np.dot(y[use], nearest[use]) / np.dot(nearest[use], nearest[use]))
+    # plain reductions, not BLAS dot: threaded BLAS stalls on a loaded machine
+    return float((y[use] * nearest[use]).sum() / np.square(nearest[use]).sum())
 
 
 def _relative_error(y: np.ndarray, delta: float) -> float:
