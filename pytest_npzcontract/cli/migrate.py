@@ -9,8 +9,25 @@ import click
 from .common import PROG, CliError
 
 
+class _Nphotons(click.ParamType):
+    """A positive number, or ``estimate`` (read it from the frames' photon statistics)."""
+
+    name = "NUMBER|estimate"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, float) or value == "estimate":
+            return value
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not (number > 0 and number != float("inf")):
+            self.fail(f"{value!r} is not a positive number or 'estimate'", param, ctx)
+        return number
+
+
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", type=click.Path(), default=None,
               help="Write here (a file for one input, an existing directory for several).")
 @click.option("--in-place", is_flag=True, help="Replace each input atomically.")
@@ -19,16 +36,23 @@ from .common import PROG, CliError
 @click.option("--sqrt/--no-sqrt", "sqrt", default=None,
               help="Integer (count) diffraction: store sqrt (intensity -> amplitude), or cast "
               "as is. Required when the diffraction is integer.")
-@click.option("--nphotons", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="nphotons to record when the metadata lacks it.")
+@click.option("--nphotons", type=_Nphotons(), default=None,
+              help="nphotons to record when the metadata lacks it; 'estimate' reads it from "
+              "the frames' photon statistics (recorded as a metadata_estimation record).")
 @click.option("--N", "n_pixels", type=click.IntRange(min=1), default=None,
               help="N to record when missing (default for new metadata: the probe size).")
 @click.option("--gridsize", type=click.IntRange(min=1), default=None,
               help="gridsize to record when missing.")
+@click.option("--plan", "plan_file_path", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="Migrate the datasets a YAML or TOML parameter file lists "
+              "(paths relative to it; each file in place or to its 'output').")
+@click.option("--check", is_flag=True, help="With --plan: print each file's plan and the "
+              "summary; write nothing.")
 @click.pass_context
 def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_place: bool,
-            dry_run: bool, force: bool, sqrt: bool | None, nphotons: float | None,
-            n_pixels: int | None, gridsize: int | None) -> None:
+            dry_run: bool, force: bool, sqrt: bool | None, nphotons: float | str | None,
+            n_pixels: int | None, gridsize: int | None, plan_file_path: str | None,
+            check: bool) -> None:
     """Convert legacy datasets to the canonical form, recording a transformation.
 
     diff3d -> diffraction, integer diffraction -> float32, 4-D Y squeezed, pickled metadata ->
@@ -38,6 +62,14 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
     from ..base.errors import ContractViolation
     from ..tools.migrate import MigrateOptions, MigrationError, apply_plan, plan_file
 
+    if plan_file_path is not None:
+        _run_plan(ctx, plan_file_path, files, output, in_place, dry_run or check, force,
+                  (sqrt, nphotons, n_pixels, gridsize))
+        return
+    if check:
+        raise CliError("--check goes with --plan FILE (for files, use --dry-run)")
+    if not files:
+        raise CliError("give FILE... to migrate, or --plan FILE")
     targets = _migration_targets(files, output, in_place, dry_run, force)
     options = MigrateOptions(sqrt=sqrt, nphotons=nphotons, N=n_pixels, gridsize=gridsize)
     plans, status = [], 0
@@ -57,6 +89,8 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
         header = {None: plan.source, plan.source: f"{plan.source} (in place)"}.get(
             target, f"{plan.source} -> {target}")
         click.echo(header)
+        for note in plan.notes:
+            click.echo(f"  note: {note}")
         if plan.problems:
             status = 1
             click.echo("\n".join(f"  error: {p.message}" for p in plan.problems))
@@ -99,3 +133,25 @@ def _migration_targets(files: tuple[str, ...], output: str | None, in_place: boo
         if os.path.exists(target) and not (same or force or dry_run):
             raise CliError(f"{target} exists; use --force to overwrite it")
     return targets
+
+
+def _run_plan(ctx: click.Context, plan_path: str, files: tuple[str, ...], output: str | None,
+              in_place: bool, check: bool, force: bool, per_file: tuple) -> None:
+    from pathlib import Path
+
+    from ..tools.migrate_plan import PlanError, read_plan, run_plan, summary_table
+
+    if files or output or in_place or force or any(v is not None for v in per_file):
+        raise CliError("--plan takes its files and values from the plan: do not combine it "
+                       "with FILE arguments, --output, --in-place, --force, --sqrt, "
+                       "--nphotons, --N or --gridsize")
+    try:
+        entries = read_plan(plan_path)
+    except PlanError as exc:
+        raise CliError(str(exc)) from None
+    outcomes = run_plan(entries, check=check, echo=click.echo)
+    click.echo("")
+    if check:
+        click.echo("check only: nothing written")
+    click.echo(summary_table(outcomes, Path(plan_path).resolve().parent))
+    ctx.exit(1 if any(o.failed for o in outcomes) else 0)

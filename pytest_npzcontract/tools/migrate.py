@@ -43,6 +43,9 @@ from ..metadata.model import add_transformation, create_metadata
 
 TOOL = "npzcontract migrate"
 OPERATION = "migrate_legacy"
+#: The seed's operation name for metadata filled in retroactively (add_metadata_to_legacy_file).
+ESTIMATION_OPERATION = "metadata_estimation"
+ESTIMATE = "estimate"
 
 
 class MigrationError(RuntimeError):
@@ -55,9 +58,14 @@ class MigrateOptions:
     metadata fields to add when they are missing."""
 
     sqrt: bool | None = None
-    nphotons: float | None = None
+    #: a number, or ``"estimate"``: read it from the frames' photon statistics
+    nphotons: float | str | None = None
     N: int | None = None
     gridsize: int | None = None
+    #: recorded as ``simulation_parameters.data_source`` when missing (batch plans)
+    data_source: str | None = None
+    #: where the values come from, for the record (default: the ``--name`` options)
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,11 @@ class MigrationPlan:
     conversions: list[Conversion] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     untouched: list[str] = field(default_factory=list)
+    #: where a metadata value comes from when not from its option (e.g. the dose estimate)
+    origins: dict[str, str] = field(default_factory=dict)
+    #: the dose estimate behind ``--nphotons estimate`` (recorded as "metadata_estimation")
+    estimate: Any = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def needed(self) -> bool:
@@ -123,10 +136,16 @@ def plan_arrays(arrays: dict[str, np.ndarray], metadata: dict | None, encoding: 
                 ) -> MigrationPlan:
     """Plan from loaded data; ``encoding`` is how ``_metadata`` was stored (None: absent)."""
     plan = MigrationPlan(source, dict(arrays), copy.deepcopy(metadata))
+    if options.nphotons == ESTIMATE:
+        from .migrate_estimate import estimated_options
+
+        options = estimated_options(plan, arrays, metadata, options)
     _rename_diff3d(plan)
     _fix_diffraction(plan, options.sqrt)
     _squeeze_y(plan)
     _fix_metadata(plan, encoding, options)
+    if plan.metadata is not None and options.data_source is not None:
+        _set_data_source(plan, options.data_source)
     if plan.metadata is not None:
         from ..metadata.schema import validate_metadata_schema
 
@@ -216,7 +235,7 @@ def _fix_metadata(plan: MigrationPlan, encoding: str | None, options: MigrateOpt
                 f"--{name} {value:g} disagrees with the file's {wanted[name][1]} "
                 f"({wanted[name][0]:g})"))
             return
-        wanted.setdefault(name, (value, f"--{name}"))
+        wanted.setdefault(name, (value, plan.origins.get(name, options.origin or f"--{name}")))
     if not has_metadata:
         _create_metadata(plan, wanted)
         return
@@ -234,6 +253,8 @@ def _fix_metadata(plan: MigrationPlan, encoding: str | None, options: MigrateOpt
 
 def _create_metadata(plan: MigrationPlan, wanted: dict[str, tuple[Any, str]]) -> None:
     if "nphotons" not in wanted:
+        if plan.problems:   # e.g. --nphotons estimate was undetermined: already said why
+            return
         plan.problems.append(Problem("the file has no metadata: give --nphotons (and --N, "
                                      "--gridsize if known) to create it", usage=True))
         return
@@ -250,6 +271,21 @@ def _create_metadata(plan: MigrationPlan, wanted: dict[str, tuple[Any, str]]) ->
     plan.conversions.append(Conversion("metadata-created", "create _metadata (it was missing)",
                                        {"key": METADATA_KEY}))
     plan.conversions += [_field(name, value, origin) for name, (value, origin) in wanted.items()]
+
+
+def _set_data_source(plan: MigrationPlan, value: str) -> None:
+    simulation = plan.metadata.setdefault("simulation_parameters", {})
+    stored = simulation.get("data_source") if isinstance(simulation, dict) else None
+    if not isinstance(simulation, dict) or stored == value:
+        return
+    if stored is not None:
+        plan.problems.append(Problem(f"metadata records data_source={stored!r} but the plan "
+                                     f"gives {value!r}; refusing to overwrite provenance"))
+        return
+    simulation["data_source"] = value
+    plan.conversions.append(Conversion(
+        "metadata-field", f"set simulation_parameters.data_source = {value}",
+        {"field": "simulation_parameters.data_source", "value": value, "source": "plan"}))
 
 
 def _field(name: str, value: Any, origin: str) -> Conversion:
@@ -277,6 +313,11 @@ def apply_plan(plan: MigrationPlan, output: str | os.PathLike) -> dict:
     metadata = add_transformation(
         plan.metadata, TOOL, OPERATION,
         {"conversions": [c.to_dict() for c in plan.conversions]}, inputs=[plan.source])
+    if plan.estimate is not None:
+        from .migrate_estimate import estimation_record
+
+        metadata = add_transformation(metadata, TOOL, ESTIMATION_OPERATION,
+                                      estimation_record(plan.estimate), inputs=[plan.source])
     target = os.path.realpath(os.fspath(output))
     directory, base = os.path.split(target)
     tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.migrate.tmp")
