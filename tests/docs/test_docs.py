@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from pytest_npzcontract.contract.rules import RULES, default_level
@@ -34,3 +38,19 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one():
     assert "fixtures/valid" in main_job
     assert tests.endswith("pytest")
     assert tests in (DOCS.parent / ".ci" / "run").read_text()
+
+
+def test_readme_first_command_lints_the_bundled_fixtures_cleanly(tmp_path):
+    """The lint half of the README's first command, in a copy of the checkout's layout."""
+    main_job, _ = _readme_commands()
+    lint = main_job.split("&&")[-1].strip()
+    assert lint.startswith("npzcontract lint ")
+    root = DOCS.parent
+    shutil.copytree(root / "fixtures", tmp_path / "fixtures")
+    shutil.copy(root / "pyproject.toml", tmp_path / "pyproject.toml")
+    env = {**os.environ, "PYTHONPATH": str(root),
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+    result = subprocess.run(lint, shell=True, cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "6 files checked: 6 passed, 0 failed; 0 errors" in result.stdout

@@ -18,7 +18,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "pytest-plugin.md"
 
 def example_files() -> dict[str, str]:
     text = DOC.read_text(encoding="utf-8")
-    return dict(re.findall(r"<!-- example: (\S+) -->\n```python\n(.*?)```", text, re.S))
+    return dict(re.findall(r"<!-- file: (\S+) -->\n```python\n(.*?)```", text, re.S))
 
 
 @pytest.fixture
