@@ -17,8 +17,10 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "pytest-plugin.md"
 
 
 def example_files() -> dict[str, str]:
+    """The worked example's two files (``<!-- file: NAME -->`` blocks, docs/README.md)."""
     text = DOC.read_text(encoding="utf-8")
-    return dict(re.findall(r"<!-- file: (\S+) -->\n```python\n(.*?)```", text, re.S))
+    files = dict(re.findall(r"<!-- file: (\S+) -->\n```python\n(.*?)```", text, re.S))
+    return {name: files[name] for name in ("mytools.py", "test_tools.py")}
 
 
 @pytest.fixture
