@@ -153,36 +153,77 @@ def _mean_pattern(fig: Any, ax: Any, arrays: Mapping[str, np.ndarray]) -> None:
     ax.set_ylabel("detector y (pixels)")
 
 
-def _photons(ax: Any, arrays: Mapping[str, np.ndarray], metadata: Mapping | None) -> None:
+def photon_series(arrays: Mapping[str, np.ndarray], metadata: Mapping | None
+                  ) -> list[tuple[str, float | None, np.ndarray, np.ndarray, str]]:
+    """Per source (one group unless merged): label, recorded nphotons, pattern indices,
+    photons per pattern and how they were obtained: ``"sum of counts"``, ``"from the data"``
+    (squared amplitudes over the Poisson lattice spacing, ``physics/estimate.py``) or, when the
+    data has no lattice, ``"recorded x relative sum A²"`` / ``"sum A², stored units"``."""
     frames, counts = _diffraction(arrays)
     if frames is None:
+        return []
+    sums = np.array([np.nansum(f.astype(np.float64)) for f in frames])
+    squares = np.array([np.nansum(f.astype(np.float64) ** 2) for f in frames])
+    groups = _groups(arrays, metadata, len(frames))
+    out = []
+    for (label, dose, members), found in zip(groups, _spacings(frames, groups), strict=True):
+        if counts:
+            values, how = sums[members], "sum of counts"
+        elif found is not None:
+            method, spacing = found
+            values = (sums if method == "scaled-counts" else squares)[members] / spacing
+            how = "from the data"
+        elif dose is not None and squares[members].size and squares[members].mean() > 0:
+            values = squares[members] * dose / squares[members].mean()
+            how = "recorded x relative sum A²"
+        else:
+            values, how = squares[members], "sum A², stored units"
+        out.append((label, dose, members, values, how))
+    return out
+
+
+def _photons(ax: Any, arrays: Mapping[str, np.ndarray], metadata: Mapping | None) -> None:
+    series = photon_series(arrays, metadata)
+    if not series:
         _missing(ax, "photons per pattern", "diffraction")
         return
-    total = np.array([np.nansum(f.astype(np.float64) if counts else f.astype(np.float64) ** 2)
-                      for f in frames])
-    groups = _groups(arrays, metadata, len(total))
-    scaled = all(dose is not None for _, dose, _ in groups)
-    index = np.arange(len(total))
-    for label, dose, members in groups:
-        values = total[members]
-        if not counts and scaled and values.size and values.mean() > 0:
-            values = values * dose / values.mean()
-        ax.plot(index[members], values, ".", ms=4, label=label)
+    for label, dose, members, values, how in series:
+        mean = f", mean {values.mean():.3g}" if values.size else ""
+        points = ax.plot(members, values, ".", ms=4, label=f"{label} ({how}{mean})")
         if dose is not None:
-            ax.axhline(dose, lw=0.8, ls="--", color=ax.lines[-1].get_color())
-    ax.set_title("photons per pattern")
-    if counts:
-        ax.set_ylabel("photons (sum of counts)")
-    elif scaled:
-        ax.set_ylabel("photons\n(recorded nphotons x relative sum A²)")
-    else:
-        ax.set_title("sum A² per pattern (nphotons not recorded)")
-        ax.set_ylabel("sum A² (stored units)")
-    positive = total[total > 0]
-    if scaled and len(groups) > 1 or (positive.size and positive.max() > 100 * positive.min()):
+            ax.axhline(dose, lw=0.8, ls="--", color=points[0].get_color())
+    measured = all(how in ("sum of counts", "from the data") for *_, how in series)
+    ax.set_title("photons per pattern (dashed: recorded nphotons)")
+    ax.set_ylabel("photons" if measured else "photons or sum A² (see legend)")
+    values = np.concatenate([v for *_, v, _ in series])
+    positive = values[values > 0]
+    doses = [d for _, d, *_ in series if d]
+    if positive.size and max(positive.max(), *doses) > 30 * min(positive.min(), *doses):
         ax.set_yscale("log")
     ax.set_xlabel("pattern index")
     ax.legend(fontsize=7, loc="best", framealpha=0.7)
+
+
+def _spacings(frames: np.ndarray, groups: list[tuple[str, float | None, np.ndarray]]
+              ) -> list[tuple[str, float] | None]:
+    """Per group, the photon lattice of its frames (method, spacing) or None when the data has
+    none (see ``physics/estimate.py``): then photons cannot be read from the data."""
+    from ..physics.estimate import NphotonsAccumulator
+
+    labels = np.empty(len(frames), dtype=np.intp)
+    for number, (_, _, members) in enumerate(groups):
+        labels[members] = number
+    accumulator = NphotonsAccumulator(frames.dtype, frames.shape[1] * frames.shape[2],
+                                      labels=labels)
+    for start in range(0, len(frames), 256):
+        accumulator.update(np.ascontiguousarray(frames[start:start + 256]).ravel())
+    results = accumulator.results()
+    out: list[tuple[str, float] | None] = []
+    for number in range(len(groups)):
+        estimate = results.get(number)
+        ok = estimate is not None and estimate.determined and estimate.spacing
+        out.append((estimate.method, float(estimate.spacing)) if ok else None)
+    return out
 
 
 def _groups(arrays: Mapping[str, np.ndarray], metadata: Mapping | None,
@@ -195,12 +236,9 @@ def _groups(arrays: Mapping[str, np.ndarray], metadata: Mapping | None,
             members = np.flatnonzero(index == i)
             dose = source_nphotons(entry)
             name = os.path.basename(str(entry.get("path") or f"source {i}"))
-            out.append((f"[{i}] {name}: " + (f"nphotons {dose:g}" if dose else "nphotons ?"),
-                        dose, members))
+            out.append((f"[{i}] {name}", dose, members))
         return out
-    dose = get_nphotons(metadata)
-    label = f"recorded nphotons {dose:g}" if dose else "all patterns"
-    return [(label, dose, np.arange(n))]
+    return [("all", get_nphotons(metadata), np.arange(n))]
 
 
 def _title(path: str | os.PathLike, arrays: Mapping[str, np.ndarray],
