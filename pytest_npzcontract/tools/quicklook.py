@@ -198,7 +198,7 @@ def _photons(ax: Any, arrays: Mapping[str, np.ndarray], metadata: Mapping | None
     values = np.concatenate([v for *_, v, _ in series])
     positive = values[values > 0]
     doses = [d for _, d, *_ in series if d]
-    if positive.size and max(positive.max(), *doses) > 30 * min(positive.min(), *doses):
+    if positive.size and max([positive.max(), *doses]) > 30 * min([positive.min(), *doses]):
         ax.set_yscale("log")
     ax.set_xlabel("pattern index")
     ax.legend(fontsize=7, loc="best", framealpha=0.7)
