@@ -24,8 +24,8 @@ def pipeline(tmp_path, monkeypatch):
     """The four steps, run with the CLI in tmp_path (relative names, as a user types them)."""
     monkeypatch.chdir(tmp_path)
     # 1. simulate two doses in the reference's raw form (diff3d amplitude)
-    write_dataset("lo.npz", n_images=20, N=16, nphotons=1e4, seed=3, legacy=("diff3d",))
-    write_dataset("hi.npz", n_images=20, N=16, nphotons=1e6, seed=3, legacy=("diff3d",))
+    write_dataset("lo.npz", n_images=20, N=64, nphotons=1e4, seed=3, legacy=("diff3d",))
+    write_dataset("hi.npz", n_images=20, N=64, nphotons=1e6, seed=3, legacy=("diff3d",))
     steps = [
         ("split", "lo.npz", "hi.npz", "--profile", "raw"),                          # 2.
         ("merge", "lo_train.npz", "hi_train.npz", "-o", "merged.npz", "--profile", "raw"),  # 3.
@@ -120,7 +120,7 @@ def test_lineage_of_an_unreadable_file_is_one_line_and_exit_1(tmp_path):
 
 
 def test_split_cli_options_and_refusals(tmp_path):
-    sim = write_dataset(tmp_path / "sim.npz", n_images=10, N=16)
+    sim = write_dataset(tmp_path / "sim.npz", n_images=10, N=64)
     out = tmp_path / "parts"
     out.mkdir()
     code, output = run("split", sim, "--axis", "index", "--fraction", "0.6", "-o", out)
@@ -139,9 +139,9 @@ def test_split_cli_options_and_refusals(tmp_path):
 
 
 def test_merge_cli_reports_sources_and_refusals(tmp_path):
-    a = write_dataset(tmp_path / "a.npz", n_images=6, N=16, nphotons=1e4, seed=1)
-    b = write_dataset(tmp_path / "b.npz", n_images=4, N=16, nphotons=1e6, seed=1)
-    c = write_dataset(tmp_path / "c.npz", n_images=4, N=32, seed=1)
+    a = write_dataset(tmp_path / "a.npz", n_images=6, N=64, nphotons=1e4, seed=1)
+    b = write_dataset(tmp_path / "b.npz", n_images=4, N=64, nphotons=1e6, seed=1)
+    c = write_dataset(tmp_path / "c.npz", n_images=4, N=128, seed=1)
     out = tmp_path / "m.npz"
     code, output = run("merge", a, b, "-o", out)
     assert code == 0, output
@@ -159,8 +159,8 @@ def test_merge_cli_reports_sources_and_refusals(tmp_path):
 
 
 def test_merge_cli_contract_failure_lists_findings(tmp_path):
-    a = write_dataset(tmp_path / "a.npz", n_images=4, N=16, legacy=("diff3d",))
-    b = write_dataset(tmp_path / "b.npz", n_images=4, N=16, legacy=("diff3d",))
+    a = write_dataset(tmp_path / "a.npz", n_images=4, N=64, legacy=("diff3d",))
+    b = write_dataset(tmp_path / "b.npz", n_images=4, N=64, legacy=("diff3d",))
     code, output = run("merge", a, b, "-o", tmp_path / "m.npz")
     assert code == 1 and "error legacy-key" in output and "nothing written" in output
     code, output = run("merge", a, b, "-o", tmp_path / "m.npz", "--mode", "warn")

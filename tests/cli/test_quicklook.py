@@ -39,7 +39,7 @@ FORMS = {
 
 @pytest.mark.parametrize("form", FORMS)
 def test_plot_has_the_documented_size(tmp_path, form):
-    data = write_dataset(tmp_path / f"{form}.npz", n_images=9, N=16, nphotons=1e5,
+    data = write_dataset(tmp_path / f"{form}.npz", n_images=9, N=64, nphotons=1e5,
                          **FORMS[form])
     out = tmp_path / "out.png"
     code, output = show_plot(data, out)
@@ -49,8 +49,8 @@ def test_plot_has_the_documented_size(tmp_path, form):
 
 
 def test_plot_of_a_multi_dose_merge_and_its_caption(tmp_path):
-    a = write_dataset(tmp_path / "a.npz", n_images=6, N=16, nphotons=1e4, seed=1)
-    b = write_dataset(tmp_path / "b.npz", n_images=6, N=16, nphotons=1e6, seed=1)
+    a = write_dataset(tmp_path / "a.npz", n_images=6, N=64, nphotons=1e4, seed=1)
+    b = write_dataset(tmp_path / "b.npz", n_images=6, N=64, nphotons=1e6, seed=1)
     merged = tmp_path / "m.npz"
     merge_files([a, b], merged)
     code, output = show_plot(merged, tmp_path / "m.png")
@@ -96,12 +96,12 @@ def test_photons_are_read_from_the_data_so_a_wrong_record_shows(tmp_path):
     from pytest_npzcontract import load_npz
     from pytest_npzcontract.tools.quicklook import photon_series
 
-    wrong = write_dataset(tmp_path / "wrong.npz", n_images=16, N=32, nphotons=1e5,
+    wrong = write_dataset(tmp_path / "wrong.npz", n_images=16, N=64, nphotons=1e5,
                           metadata={"physics_parameters": {"nphotons": 1e7}})
     [(label, dose, members, values, how)] = photon_series(*load_npz(wrong))
     assert (label, dose, how, list(members)) == ("all", 1e7, "from the data", list(range(16)))
     assert values.mean() == pytest.approx(1e5, rel=0.05)
-    raw = write_dataset(tmp_path / "raw.npz", n_images=16, N=32, nphotons=1e4,
+    raw = write_dataset(tmp_path / "raw.npz", n_images=16, N=64, nphotons=1e4,
                         legacy=("diff3d", "uint16"))
     [(*_, values, how)] = photon_series(*load_npz(raw))
     assert how == "sum of counts" and values.mean() == pytest.approx(1e4, rel=0.05)
@@ -111,8 +111,8 @@ def test_photons_per_source_of_a_merge(tmp_path):
     from pytest_npzcontract import load_npz
     from pytest_npzcontract.tools.quicklook import photon_series
 
-    a = write_dataset(tmp_path / "a.npz", n_images=9, N=32, nphotons=1e3, seed=1)
-    b = write_dataset(tmp_path / "b.npz", n_images=7, N=32, nphotons=1e6, seed=1)
+    a = write_dataset(tmp_path / "a.npz", n_images=9, N=64, nphotons=1e3, seed=1)
+    b = write_dataset(tmp_path / "b.npz", n_images=7, N=64, nphotons=1e6, seed=1)
     merge_files([a, b], tmp_path / "m.npz")
     series = photon_series(*load_npz(tmp_path / "m.npz"))
     assert [(s[0], s[1], len(s[2]), s[4]) for s in series] == [

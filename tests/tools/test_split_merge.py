@@ -22,7 +22,7 @@ from pytest_npzcontract.tools.split import SplitError, parse_indices, split_file
 
 
 def dataset(tmp_path, name, **kw):
-    kw = {"n_images": 12, "N": 16, "nphotons": 1e6, "seed": 1, **kw}
+    kw = {"n_images": 12, "N": 64, "nphotons": 1e6, "seed": 1, **kw}
     return write_dataset(tmp_path / name, **kw)
 
 
@@ -92,7 +92,7 @@ def test_multi_dose_merge_keeps_each_source_and_passes_strict(tmp_path, doses):
     np.testing.assert_array_equal(arrays["source_index"], [0] * 12 + [1] * 8)
     np.testing.assert_array_equal(arrays["diffraction"][12:], load_npz(hi)[0]["diffraction"])
     assert "nphotons" not in meta["physics_parameters"]
-    assert meta["physics_parameters"] == {"N": 16, "gridsize": 1}
+    assert meta["physics_parameters"] == {"N": 64, "gridsize": 1}
     sources = meta["source_datasets"]
     assert [(s["nphotons"], s["n_images"], s["sha256"]) for s in sources] == [
         (1e4, 12, sha256_file(lo)), (1e6, 8, sha256_file(hi))]
@@ -108,7 +108,7 @@ def test_multi_dose_merge_keeps_each_source_and_passes_strict(tmp_path, doses):
 def test_config_nphotons_is_judged_against_each_source(tmp_path, doses):
     out = tmp_path / "merged.npz"
     merge_files(list(doses), out)
-    report = check_file(out, mode="strict", config={"nphotons": 1e4, "N": 16})
+    report = check_file(out, mode="strict", config={"nphotons": 1e4, "N": 64})
     assert [(f.rule, f.key) for f in report.errors] == [("parameter-mismatch", "nphotons")]
     assert "source 1" in report.errors[0].message and "hi.npz" in report.errors[0].message
 
@@ -157,10 +157,10 @@ def test_strategies_refuse_different_doses(tmp_path, doses, strategy, reason):
 def test_incompatible_sources_are_refused_with_the_reason(tmp_path):
     a = dataset(tmp_path, "a.npz")
     cases = {
-        "incompatible N": dataset(tmp_path, "n32.npz", N=32),
+        "incompatible N": dataset(tmp_path, "n32.npz", N=128),
         "probeGuess differs": dataset(
             tmp_path, "probe.npz",
-            overrides={"probeGuess": np.ones((16, 16), np.complex64)}),
+            overrides={"probeGuess": np.ones((32, 32), np.complex64)}),
         "objectGuess differs": dataset(tmp_path, "object.npz", seed=2),
         "different keys": dataset(tmp_path, "noY.npz", with_Y=False),
     }

@@ -29,7 +29,7 @@ def first(arrays: dict, n: int) -> dict:
 
 @pytest.fixture
 def sim(tmp_path):
-    path = write_dataset(tmp_path / "sim.npz", n_images=8, N=16, nphotons=1e6, seed=1)
+    path = write_dataset(tmp_path / "sim.npz", n_images=8, N=64, nphotons=1e6, seed=1)
     # give the input a history, so "appended, never rewritten" has something to keep
     with transform(path, tool="prep.py", operation="prepare") as t:
         t.write(path, t.arrays)
@@ -102,7 +102,7 @@ def test_existing_output_is_kept_when_the_tool_fails(sim, tmp_path):
 
 
 def test_mode_is_the_callers(tmp_path):
-    legacy = write_dataset(tmp_path / "legacy.npz", n_images=4, N=16, legacy=("diff3d",))
+    legacy = write_dataset(tmp_path / "legacy.npz", n_images=4, N=64, legacy=("diff3d",))
     with pytest.raises(ContractViolation) as exc:
         transform_file(legacy, tmp_path / "strict.npz", lambda a, m: a, tool="t",
                        operation="copy", mode="strict")
@@ -111,17 +111,17 @@ def test_mode_is_the_callers(tmp_path):
         transform_file(legacy, tmp_path / "warn.npz", lambda a, m: a, tool="t",
                        operation="copy", mode="warn")
     assert (tmp_path / "warn.npz").is_file()
-    canonical = write_dataset(tmp_path / "n16.npz", n_images=4, N=16)
+    canonical = write_dataset(tmp_path / "n64.npz", n_images=4, N=64)
     with pytest.raises(ContractViolation) as exc:
         transform_file(canonical, tmp_path / "cfg.npz", lambda a, m: a, tool="t",
-                       operation="copy", mode="strict", config={"N": 64})
+                       operation="copy", mode="strict", config={"N": 128})
     assert exc.value.rules == {"parameter-mismatch"}
     assert not (tmp_path / "cfg.npz").exists()
 
 
 def test_several_inputs_need_explicit_metadata_and_record_every_input(tmp_path):
-    a = write_dataset(tmp_path / "a.npz", n_images=4, N=16, nphotons=1e6, seed=1)
-    b = write_dataset(tmp_path / "b.npz", n_images=4, N=16, nphotons=1e6, seed=1)
+    a = write_dataset(tmp_path / "a.npz", n_images=4, N=64, nphotons=1e6, seed=1)
+    b = write_dataset(tmp_path / "b.npz", n_images=4, N=64, nphotons=1e6, seed=1)
     with pytest.raises(ValueError, match="several inputs"):
         with transform([a, b], tool="m", operation="merge") as t:
             t.write(tmp_path / "m.npz", t.inputs[0].arrays)
@@ -174,13 +174,13 @@ def test_npz_write_audit_passes_for_tools_built_on_the_api(pytester: pytest.Pyte
                 t.write(test, select_images(t.arrays, slice(n // 2, n)))
 
         def test_split(npz_factory, npz_write_audit, tmp_path):
-            split(npz_factory(n_images=8, N=16), tmp_path / "tr.npz", tmp_path / "te.npz")
+            split(npz_factory(n_images=8, N=64), tmp_path / "tr.npz", tmp_path / "te.npz")
             assert len(npz_write_audit.written) == 2
             assert npz_write_audit.problems() == []
 
         def test_lossy_control(npz_factory, npz_write_audit, tmp_path):
             import numpy as np
-            with np.load(npz_factory(n_images=8, N=16)) as data:
+            with np.load(npz_factory(n_images=8, N=64)) as data:
                 np.savez(tmp_path / "lost.npz", xcoords=data["xcoords"])
     """)
     result = pytester.runpytest("-p", "no:cacheprovider")
