@@ -1,6 +1,6 @@
 """Resource limits applied to every file read. All are documented defaults a caller can change.
 
->>> from pytest_npzcontract.limits import Limits
+>>> from pytest_npzcontract.base.limits import Limits
 >>> big = Limits(max_metadata_bytes=64 << 20)
 """
 

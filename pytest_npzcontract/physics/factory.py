@@ -7,9 +7,9 @@ to generate ``fixtures/``)::
     >>> write_dataset("old.npz", nphotons=1e4, legacy=("diff3d", "uint16", "pickled-metadata"))
     >>> write_dataset("bad.npz", overrides={"probeGuess": np.ones((32, 32), np.complex64)})
 
-The diffraction is simulated from a real object and probe (:mod:`pytest_npzcontract.simulate`)
+The diffraction is simulated from a real object and probe (:mod:`pytest_npzcontract.physics.simulate`)
 at the requested ``nphotons``; scan coordinates lie inside the object. Canonical files are
-written by :func:`~pytest_npzcontract.writer.save_npz`. Defects ``save_npz`` refuses to write
+written by :func:`~pytest_npzcontract.io.writer.save_npz`. Defects ``save_npz`` refuses to write
 (pickled metadata, object arrays, a raw ``_metadata`` override, metadata that fails the schema)
 are written with NumPy's own ``np.savez_compressed``, exactly as the tools that produced such
 files in the wild did: the point of those files is to be wrong.

@@ -122,7 +122,7 @@ def npz_mode(request: pytest.FixtureRequest) -> ValidationMode:
 def npz_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Path]:
     """Write a physically plausible DATA-001 dataset under ``tmp_path``; return its path.
 
-    Takes the arguments of :func:`pytest_npzcontract.factory.write_dataset`, with ``name``
+    Takes the arguments of :func:`pytest_npzcontract.physics.factory.write_dataset`, with ``name``
     (relative to ``tmp_path``) instead of a path. Deterministic per test: unless ``seed`` is
     given, it comes from the test id and the call's position in the test.
 
@@ -195,7 +195,7 @@ def npz_check(npz_mode: ValidationMode) -> Callable[..., Report]:
 @pytest.fixture
 def npz_write_audit(request: pytest.FixtureRequest) -> Generator[WriteAudit, None, None]:
     """Record the NPZ files the test body reads and writes; fail the test if an output lost
-    ``_metadata`` or records no new transformation (rule: :mod:`pytest_npzcontract.audit`).
+    ``_metadata`` or records no new transformation (rule: :mod:`pytest_npzcontract.plugin.audit`).
 
     >>> def test_tool(npz_factory, npz_write_audit, tmp_path):
     ...     my_tool(npz_factory(), tmp_path / "out.npz")

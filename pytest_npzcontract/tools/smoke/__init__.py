@@ -2,7 +2,7 @@
 
 Importing this package never imports TensorFlow; only :func:`run_smoke`'s training step does::
 
-    from pytest_npzcontract.smoke import run_smoke
+    from pytest_npzcontract.tools.smoke import run_smoke
     result = run_smoke(nphotons=1e6, steps=30)
     assert result.passed, result.to_dict()["checks"]
 """
