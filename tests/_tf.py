@@ -14,7 +14,7 @@ from types import ModuleType
 
 import pytest
 
-REASON = "TensorFlow is not installed (pip install 'pytest-npzcontract[tf]')"
+REASON = "TensorFlow is not installed (pip install '.[tf]')"
 
 
 def in_ci() -> bool:

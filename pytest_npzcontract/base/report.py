@@ -51,6 +51,8 @@ class Report:
     keys: dict[str, dict] = field(default_factory=dict)
     metadata: dict | None = None
     metadata_encoding: str | None = None
+    #: For a remote file: ``{"bytes": received, "requests": range requests, "size": file size}``.
+    transfer: dict | None = None
 
     @property
     def ok(self) -> bool:
@@ -79,6 +81,7 @@ class Report:
             "counts": self.counts(),
             "metadata_encoding": self.metadata_encoding,
             "findings": [f.to_dict() for f in self.findings],
+            **({"transfer": dict(self.transfer)} if self.transfer is not None else {}),
         }
 
 

@@ -10,17 +10,27 @@ import click
 
 from ..base.modes import ValidationMode
 from ..contract.config import ConfigError, Settings, load_settings, parse_pairs
+from ..tools.walk import PRUNED, Shard, collect_files, shard_files
 from .common import PROG, CliError
-from .walk import PRUNED, Shard, collect_files, shard_files
 
 if TYPE_CHECKING:
     from ..base.report import Report
-    from .cache import LintCache
+    from ..tools.cache import LintCache
 
 __all__ = ["PRUNED", "check_files", "collect_files", "lint", "lint_paths"]
 
+class _PathOrUrl(click.Path):
+    """An existing file or directory, or a URL (``https://``, ``s3://``, ...) left as given."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> Any:
+        from ..io.remote import is_url
+
+        return value if is_url(value) else super().convert(value, param, ctx)
+
+
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, type=_PathOrUrl(exists=True))
 @click.option("--mode", type=click.Choice([m.value for m in ValidationMode], case_sensitive=False),
               help="How policy rules (metadata, legacy keys, parameters) are enforced "
               "[config; default: strict].")
@@ -40,9 +50,10 @@ __all__ = ["PRUNED", "check_files", "collect_files", "lint", "lint_paths"]
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Files or directories to skip (repeatable; replaces the configured list).")
 @click.option("--format", "output_format",
-              type=click.Choice(["text", "json", "github", "sarif", "junit"]), default="text",
-              show_default=True, help="Output for people, programs, GitHub annotations, "
-              "code scanning (SARIF 2.1.0) or test reports (JUnit XML).")
+              type=click.Choice(["text", "json", "github", "sarif", "junit", "markdown"]),
+              default="text", show_default=True, help="Output for people, programs, GitHub "
+              "annotations, code scanning (SARIF 2.1.0), test reports (JUnit XML) or a step "
+              "summary (Markdown).")
 @click.option("-v", "--verbose", is_flag=True,
               help="Also show info findings in text and github output (json has them all).")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
@@ -89,7 +100,7 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
     except (ConfigError, ValueError) as exc:
         raise CliError(str(exc)) from None
 
-    from .cache import LintCache, cache_wanted
+    from ..tools.cache import LintCache, cache_wanted
     from .render import RENDERERS, LintRun
 
     files, skipped = collect_files(paths or (".",), settings)

@@ -22,20 +22,12 @@ from typing import Any
 
 from ..base.report import SEVERITIES, Finding, Report, one_line
 from ..contract.rules import RULES
+from ..tools.walk import Skipped
+
+__all__ = ["RENDERERS", "LintRun", "Skipped", "summary_line"]
 
 JSON_VERSION = 1
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A path found while walking a directory but not checked, and why (e.g. a symlink)."""
-
-    path: str
-    reason: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "reason": self.reason}
 
 
 @dataclass
@@ -74,10 +66,18 @@ class LintRun:
             "failed": sum(not report.ok for report in self.reports),
             "skipped": len(self.skipped),
             "cached": self.cached,
+            **self._transfer(),
             **{_plural(s): counts.get(s, 0) for s in SEVERITIES},
             "rules": dict(sorted(Counter(f.rule for f in self.findings).items())),
             "exit_code": self.exit_code,
         }
+
+
+    def _transfer(self) -> dict[str, int]:
+        remote = [r.transfer for r in self.reports if r.transfer is not None]
+        if not remote:
+            return {}
+        return {"remote_files": len(remote), "bytes_transferred": sum(t["bytes"] for t in remote)}
 
 
 def render_text(run: LintRun) -> str:
@@ -106,6 +106,9 @@ def summary_line(run: LintRun) -> str:
         text += f"; {s['skipped']} skipped"
     if s["cached"]:
         text += f" ({s['cached']} from cache)"
+    if "remote_files" in s:
+        text += (f"; {_count(s['remote_files'], 'remote file')}: "
+                 f"{_human(s['bytes_transferred'])} transferred")
     return text
 
 
@@ -162,9 +165,16 @@ def render_junit(run: LintRun) -> str:
     return render(run)
 
 
+def render_markdown(run: LintRun) -> str:
+    """A Markdown report for step summaries (see :mod:`.markdown`)."""
+    from .markdown import render_markdown as render
+
+    return render(run)
+
+
 RENDERERS: dict[str, Callable[[LintRun], str]] = {
     "text": render_text, "json": render_json, "github": render_github,
-    "sarif": render_sarif, "junit": render_junit}
+    "sarif": render_sarif, "junit": render_junit, "markdown": render_markdown}
 
 
 def escape_data(text: str) -> str:
@@ -206,6 +216,12 @@ def _hints(findings: list[Finding]) -> list[str]:
         if hint:
             lines.append(f"fix {rule}: {hint}")
     return lines
+
+
+def _human(n: int) -> str:
+    from ..io.archive import human_size
+
+    return human_size(n)
 
 
 def _count(n: int, noun: str) -> str:

@@ -104,12 +104,14 @@ def check_file(path: str | os.PathLike, *, mode: ValidationMode | str = Validati
             for f in scan.findings:
                 run.add(f.rule, f.key, f.message)
                 run.broken.add(f.key or "")
+            run.report.transfer = scan.transfer()
             if scan.zf is None:
                 return run.report
             run.report.keys = {k: m.to_dict() for k, m in scan.members.items()}
             arrays = {k: _file_array(scan, k, limits, on_progress)
                       for k in scan.members if k != METADATA_KEY}
             _check(run, arrays, _file_metadata(scan, limits), config, values, rtol)
+            run.report.transfer = scan.transfer()
     except MemoryError:
         run.add("resource-limit", None, "ran out of memory while checking this file")
     return run.report

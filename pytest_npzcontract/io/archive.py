@@ -16,12 +16,14 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.report import Finding
 from .npyheader import MAGIC, HeaderError, NpyHeader, read_npy_header
+from .remote import RemoteError, is_url, open_url
 
 _SUPPORTED = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 # Errors the zip and zlib layers raise on corrupt bytes (CRC mismatch, bad deflate stream, ...).
@@ -69,10 +71,21 @@ class ArchiveScan:
     members: dict[str, MemberInfo] = field(default_factory=dict)
     infos: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    #: The range-read file of a remote archive (``https://``, ``s3://``, ...), else None.
+    remote: Any = None
 
     def close(self) -> None:
         if self.zf is not None:
             self.zf.close()
+        if self.remote is not None:
+            self.remote.close()
+
+    def transfer(self) -> dict[str, int] | None:
+        """Bytes received and range requests made for a remote archive (None when local)."""
+        if self.remote is None:
+            return None
+        return {"bytes": self.remote.transferred, "requests": self.remote.requests,
+                "size": self.remote.size}
 
     def __enter__(self) -> ArchiveScan:
         return self
@@ -82,7 +95,8 @@ class ArchiveScan:
 
 
 def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> ArchiveScan:
-    """Inspect ``path``; structural problems are returned as error findings.
+    """Inspect ``path`` (a file, or a URL read through range requests: :mod:`.remote`);
+    structural problems are returned as error findings.
 
     >>> with scan_archive("train.npz") as scan:
     ...     shapes = {k: m.shape for k, m in scan.members.items()}
@@ -93,16 +107,27 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
     def fail(message: str, key: str | None = None, rule: str = "unreadable") -> None:
         scan.findings.append(Finding(fspath, key, rule, "error", message))
 
-    problem = _open_problem(fspath)
-    if problem:
-        fail(problem)
-        return scan
+    source: Any = fspath
+    if is_url(fspath):
+        try:
+            source = scan.remote = open_url(fspath)
+        except RemoteError as exc:
+            fail(str(exc))
+            return scan
+    else:
+        problem = _open_problem(fspath)
+        if problem:
+            fail(problem)
+            return scan
     try:
-        scan.zf = zipfile.ZipFile(fspath)
+        scan.zf = zipfile.ZipFile(source)
         infos = scan.zf.infolist()
     except zipfile.BadZipFile as exc:
-        fail(_not_zip_message(fspath, exc))
+        fail(_not_zip_message(source, exc))
         return scan
+    except RemoteError as exc:
+        fail(str(exc))
+        return _abandon(scan)
     except Exception as exc:  # corrupt central directories raise many types
         fail(f"corrupt zip directory ({type(exc).__name__}: {exc})")
         return _abandon(scan)
@@ -196,10 +221,14 @@ def _open_problem(path: str) -> str | None:
     return None
 
 
-def _not_zip_message(path: str, exc: Exception) -> str:
+def _not_zip_message(path: Any, exc: Exception) -> str:
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(6)
+        if isinstance(path, str):
+            with open(path, "rb") as fh:
+                head = fh.read(6)
+        else:
+            path.seek(0)
+            head = path.read(6)
     except OSError:
         head = b""
     if head == MAGIC:

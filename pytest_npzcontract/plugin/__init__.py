@@ -1,7 +1,8 @@
 """The pytest plugin, registered through the ``pytest11`` entry point (nothing to configure).
 
 Fixtures ``npz_factory``, ``npz_mode``, ``npz_check``, ``npz_write_audit``; markers
-``npz_strict``, ``npz_warn``, ``npz_permissive``; option ``--npz-mode``; ini ``npz_mode``.
+``npz_strict``, ``npz_warn``, ``npz_permissive``; options ``--npz-mode`` and ``--npz-lint``
+(datasets as test items, :mod:`.lint_items`); ini ``npz_mode``.
 The mode in force for a test is the closest marker, else ``--npz-mode``, else the ini value,
 else STRICT. Importing this module imports neither NumPy nor jsonschema: fixtures import
 what they need when first used, so the plugin costs pytest start-up next to nothing.
@@ -46,6 +47,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=[m.value for m in ValidationMode], metavar="MODE",
         help="validation mode for npz_check and assert_data_contract: strict, warn or "
              "permissive (default: ini npz_mode, else strict); an npz_* marker on a test wins")
+    group.addoption(
+        "--npz-lint", action="store_true", dest="npz_lint", default=False,
+        help="collect each selected .npz file as a test item checked against the data "
+             "contract, with the [tool.npzcontract] configuration and the lint cache")
     parser.addini("npz_mode", "default validation mode (strict, warn or permissive) for "
                   "npz_check and assert_data_contract; --npz-mode overrides it", default="")
 
@@ -55,6 +60,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: validate NPZ data in {mode.name} mode in "
                                 f"this test ({summary})")
     config.stash[_SESSION_MODE] = _session_mode(config)
+    if config.getoption("npz_lint", default=False):
+        from . import lint_items
+
+        config.pluginmanager.register(lint_items, "npzcontract-lint")
 
 
 def _session_mode(config: pytest.Config) -> tuple[ValidationMode, str]:

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 
 from pytest_npzcontract import _version
 from pytest_npzcontract.cli import cli
-from pytest_npzcontract.cli.cache import LintCache
 from pytest_npzcontract.contract.checker import check_file
 from pytest_npzcontract.contract.config import Settings
 from pytest_npzcontract.physics.factory import write_dataset
+from pytest_npzcontract.tools.cache import LintCache
 
 ROOT = Path(__file__).resolve().parents[2]
 

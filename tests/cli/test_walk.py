@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from pytest_npzcontract.cli import cli
-from pytest_npzcontract.cli.walk import Shard, collect_files
 from pytest_npzcontract.contract.config import Settings
+from pytest_npzcontract.tools.walk import Shard, collect_files
 
 MINIMAL = b"PK\x05\x06" + b"\x00" * 18  # an empty zip: a cheap file to walk over
 

@@ -333,7 +333,7 @@ def test_cli_without_tensorflow_says_how_to_install(monkeypatch):
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         "npzcontract smoke: error: TensorFlow is not installed; the smoke test needs it: "
-        "pip install 'pytest-npzcontract[tf]'")
+        "pip install '.[tf]' in the pytest-npzcontract checkout")
     assert result.stdout == ""
 
 

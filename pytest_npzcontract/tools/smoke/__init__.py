@@ -13,7 +13,7 @@ import importlib
 from typing import Any
 
 #: How to get TensorFlow; the CLI and the training code both point users to it.
-INSTALL_HINT = "pip install 'pytest-npzcontract[tf]'"
+INSTALL_HINT = "pip install '.[tf]' in the pytest-npzcontract checkout"
 
 _EXPORTS = {"run_smoke": "run", "SmokeResult": "run", "Check": "run"}
 

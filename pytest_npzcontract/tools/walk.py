@@ -14,12 +14,23 @@ from pathlib import Path
 from typing import Any
 
 from ..contract.config import Settings
-from .render import Skipped
+from ..io.remote import is_url
 
 #: Directories never descended into when walking (version control, environments, caches).
 PRUNED = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules",
                     "__pycache__", "site-packages", ".pytest_cache", ".mypy_cache",
                     ".npzcontract_cache"})
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A path found while walking a directory but not checked, and why (e.g. a symlink)."""
+
+    path: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ def shard_files(files: Sequence[str], shard: Shard | None, settings: Settings) -
     """The files of ``files`` that ``shard`` owns (all of them when ``shard`` is None)."""
     if shard is None:
         return list(files)
-    return [f for f in files if shard.owns(settings.relative(f))]
+    return [f for f in files if shard.owns(f if is_url(f) else settings.relative(f))]
 
 
 def collect_files(paths: Sequence[str], settings: Settings) -> tuple[list[str], list[Skipped]]:
@@ -80,7 +91,13 @@ def collect_files(paths: Sequence[str], settings: Settings) -> tuple[list[str], 
             seen.add(real)
             files.append(path)
 
-    for path in map(os.path.normpath, paths):
+    for path in paths:
+        if is_url(path):  # remote files are named one by one, never walked
+            if path not in seen:
+                seen.add(path)
+                files.append(path)
+            continue
+        path = os.path.normpath(path)
         if not os.path.isdir(path):
             if not settings.excludes(path):
                 add(path)
@@ -122,13 +139,18 @@ class GitIgnores:
     """The ``.gitignore`` files that apply inside one walked tree, read with :mod:`pathspec`.
 
     Those of the tree's parent directories up to the repository root (the nearest directory
-    holding ``.git``) apply too; deeper files are read as the walk enters their directory.
+    holding ``.git``) apply too, after the repository's ``.git/info/exclude``; deeper files are read as the walk enters their directory.
     A pattern is relative to the directory of the ``.gitignore`` holding it, as in git.
     """
 
     def __init__(self, tree: str) -> None:
         self.specs: list[tuple[str, Any]] = []
-        for parent in reversed(_parents_in_repository(os.path.abspath(tree))):
+        top = os.path.abspath(tree)
+        parents = _parents_in_repository(top)
+        root = parents[-1] if parents else top
+        if os.path.isdir(os.path.join(root, ".git")):  # the repository's own exclude file
+            self._read(root, os.path.join(root, ".git", "info", "exclude"))
+        for parent in reversed(parents):
             self._read(parent)
 
     def enter(self, directory: str) -> None:
@@ -148,8 +170,21 @@ class GitIgnores:
                 verdict = result.include
         return verdict
 
-    def _read(self, directory: str) -> None:
-        candidate = os.path.join(directory, ".gitignore")
+    def ignored_with_parents(self, path: str) -> bool:
+        """Whether ``path`` (a file) or a directory above it, up to the repository root, is
+        ignored (for files met one at a time, e.g. by pytest's collection)."""
+        absolute = os.path.abspath(path)
+        directory = os.path.dirname(absolute)
+        while directory != os.path.dirname(directory):
+            if os.path.exists(os.path.join(directory, ".git")):
+                break
+            if self.ignored(directory, is_dir=True):
+                return True
+            directory = os.path.dirname(directory)
+        return self.ignored(absolute, is_dir=False)
+
+    def _read(self, directory: str, candidate: str | None = None) -> None:
+        candidate = candidate or os.path.join(directory, ".gitignore")
         if not os.path.isfile(candidate):
             return
         from pathspec import GitIgnoreSpec

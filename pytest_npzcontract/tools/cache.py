@@ -64,7 +64,10 @@ class LintCache:
 
     def lookup(self, path: str) -> Report | None:
         """The stored report for ``path`` if the file and settings are unchanged, else None
-        (and the file's identity is remembered for :meth:`store`)."""
+        (and the file's identity is remembered for :meth:`store`). Remote files (URLs) are
+        never cached: their identity is not known without reading them."""
+        if "://" in path:
+            return None
         try:
             key, stat = self._key(path)
         except OSError:

@@ -1,0 +1,149 @@
+"""``pytest --npz-lint``: every selected ``.npz`` file pytest collects becomes one test item
+that checks it against the data contract, as pytest-mypy and pytest-ruff collect files.
+
+The plugin registers this module only when ``--npz-lint`` is given, so ordinary runs pay
+nothing for it. Items use the ``[tool.npzcontract]`` configuration found from the invocation
+directory (include/exclude globs, ``.gitignore``, mode, profile, rules, contract, ...) and the
+same lint cache as ``npzcontract lint``; a failing item shows the lint lines::
+
+    $ pytest --npz-lint data/
+    data/train.npz::npz-lint PASSED
+    data/old.npz::npz-lint FAILED
+    ...
+    data/old.npz: [diff3d] error legacy-key: legacy key 'diff3d' (...)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from ..base.report import Report
+
+ITEM_NAME = "npz-lint"
+_SETTINGS = pytest.StashKey["Settings"]()
+_IGNORES = pytest.StashKey[dict]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from ..contract.config import ConfigError, load_settings
+
+    try:
+        config.stash[_SETTINGS] = load_settings(cwd=config.invocation_params.dir)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"--npz-lint: {exc}") from None
+    config.stash[_IGNORES] = {}
+    config.addinivalue_line("markers", "npz_lint: an .npz file checked by --npz-lint")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.File | None:
+    config = parent.config
+    settings = config.stash[_SETTINGS]
+    if not settings.selects(file_path):
+        return None
+    if settings.respect_gitignore and _gitignored(file_path, config.stash[_IGNORES]):
+        return None
+    return NpzLintFile.from_parent(parent, path=file_path)
+
+
+def _gitignored(path: Path, memo: dict[str, Any]) -> bool:
+    from ..tools.walk import GitIgnores
+
+    directory = os.path.dirname(os.path.abspath(path))
+    ignores = memo.get(directory)
+    if ignores is None:
+        ignores = memo[directory] = GitIgnores(directory)
+        ignores.enter(directory)
+    return ignores.ignored_with_parents(os.fspath(path))
+
+
+class NpzLintError(Exception):
+    """Raised by a lint item whose file has error findings; carries the report."""
+
+    def __init__(self, report: Report, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.report = report
+
+
+class NpzLintFile(pytest.File):
+    """One ``.npz`` file: collects a single :class:`NpzLintItem`."""
+
+    def collect(self) -> list[pytest.Item]:
+        return [NpzLintItem.from_parent(self, name=ITEM_NAME)]
+
+
+class NpzLintItem(pytest.Item):
+    """Checks its file (or takes the report from the lint cache); fails on error findings."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add_marker("npz_lint")
+        self.cached = False
+
+    def runtest(self) -> None:
+        report = self._report()
+        self.user_properties.append(("npz_lint_cached", self.cached))
+        if not report.ok:
+            raise NpzLintError(report, _lines(report))
+
+    def _report(self) -> Report:
+        from ..tools.cache import LintCache, cache_wanted
+
+        settings = self.config.stash[_SETTINGS]
+        path = os.fspath(self.path)
+        shown = _shown_path(self.path, self.config.invocation_params.dir)
+        cache = LintCache.open(settings) if cache_wanted(settings, None) else None
+        report = cache.lookup(path) if cache is not None else None
+        if report is not None:
+            self.cached = True
+        else:
+            from ..contract.checker import check_file
+
+            report = check_file(path, **{**settings.check_options(),
+                                         "contract": settings.build_contract()})
+            if cache is not None:
+                cache.store(path, report)
+        return _relabel(report, shown)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, NpzLintError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"{ITEM_NAME}: {self.path.name}"
+
+
+def _shown_path(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return os.fspath(path)
+
+
+def _relabel(report: Report, shown: str) -> Report:
+    """The report with its file named as the user sees it (relative to the invocation dir)."""
+    from dataclasses import replace
+
+    from ..base.report import Report
+
+    findings = [replace(f, file=shown) if f.file == report.file else f for f in report.findings]
+    return Report(shown, findings, report.keys, report.metadata, report.metadata_encoding)
+
+
+def _lines(report: Report) -> list[str]:
+    """The lint lines of errors and warnings, then one fix line per rule (as ``lint`` prints)."""
+    from ..contract.rules import RULES
+
+    shown = [f for f in report.findings if f.severity != "info"]
+    lines = [f.line() for f in shown]
+    hints: dict[str, str] = {}
+    for f in shown:
+        hints.setdefault(f.rule, f.hint or (RULES[f.rule].fix if f.rule in RULES else ""))
+    lines += [f"fix {rule}: {hint}" for rule, hint in hints.items() if hint]
+    return lines
