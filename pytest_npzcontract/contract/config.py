@@ -120,9 +120,13 @@ class Settings:
         """``path`` relative to :attr:`root` in POSIX form (absolute when outside it)."""
         absolute = Path(os.path.abspath(path))
         try:
-            return absolute.relative_to(self.root.resolve()).as_posix()
+            return absolute.relative_to(self._resolved_root).as_posix()
         except ValueError:
             return absolute.as_posix()
+
+    @functools.cached_property
+    def _resolved_root(self) -> Path:
+        return self.root.resolve()
 
     def cache_path(self) -> Path:
         """The lint cache directory: ``cache_dir`` relative to :attr:`root` (or absolute)."""

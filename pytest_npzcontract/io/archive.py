@@ -123,7 +123,8 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
         scan.zf = zipfile.ZipFile(source)
         infos = scan.zf.infolist()
     except zipfile.BadZipFile as exc:
-        fail(_not_zip_message(source, exc))
+        remote_error = scan.remote.error if scan.remote is not None else None
+        fail(str(remote_error) if remote_error else _not_zip_message(source, exc))
         return scan
     except RemoteError as exc:
         fail(str(exc))

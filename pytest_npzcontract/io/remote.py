@@ -62,6 +62,8 @@ class RangeFile(io.RawIOBase):
         #: Bytes received and range requests made so far.
         self.transferred = 0
         self.requests = 0
+        #: The last read failure (``zipfile`` turns it into "not a zip file"; callers want it).
+        self.error: RemoteError | None = None
 
     def readable(self) -> bool:
         return True
@@ -98,12 +100,17 @@ class RangeFile(io.RawIOBase):
         super().close()
 
     def _get(self, start: int, end: int) -> bytes:
-        data = self._fetch(start, end)
+        try:
+            data = self._fetch(start, end)
+        except RemoteError as exc:
+            self.error = exc
+            raise
         self.requests += 1
         self.transferred += len(data)
         if len(data) != end - start:
-            raise RemoteError(f"{self.name}: asked for bytes {start}-{end - 1}, got {len(data)}"
-                              " (does the server honour Range requests?)")
+            self.error = RemoteError(f"asked for bytes {start}-{end - 1}, got {len(data)} "
+                                     "(does the server honour Range requests?)")
+            raise self.error
         return data
 
     def _read_at(self, position: int, size: int) -> bytes:
