@@ -114,8 +114,8 @@ def _load(path: Path) -> Any:
     try:
         import yaml
     except ImportError:
-        raise PlanError("reading a YAML plan needs PyYAML: pip install "
-                        "'pytest-npzcontract[yaml]' (or write the plan as TOML)") from None
+        raise PlanError("reading a YAML plan needs PyYAML: pip install '.[yaml]' in the "
+                        "pytest-npzcontract checkout (or write the plan as TOML)") from None
     try:
         return yaml.safe_load(data)
     except yaml.YAMLError as exc:

@@ -62,7 +62,7 @@ def test_example(block: Block, sessions):
     if "tensorflow" in block.tags and importlib.util.find_spec("tensorflow") is None:
         if in_ci():
             pytest.fail(f"{block.id} needs TensorFlow; CI must run it", pytrace=False)
-        pytest.skip(f"{block.id} needs TensorFlow (pip install 'pytest-npzcontract[tf]')")
+        pytest.skip(f"{block.id} needs TensorFlow (pip install '.[tf]')")
     session = _session_at(block, sessions)
     problem = session.run(block)
     session.done += 1

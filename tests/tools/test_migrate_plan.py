@@ -190,5 +190,5 @@ def test_yaml_plans_need_pyyaml_and_say_so(tmp_path: Path, monkeypatch):
     plan = tmp_path / "p.yaml"
     plan.write_text("datasets:\n  - path: a.npz\n")
     monkeypatch.setitem(sys.modules, "yaml", None)
-    with pytest.raises(PlanError, match=r"pip install 'pytest-npzcontract\[yaml\]'"):
+    with pytest.raises(PlanError, match=r"pip install '\.\[yaml\]' in the pytest-npzcontract checkout"):
         read_plan(plan)
