@@ -321,7 +321,16 @@ def _check_metadata(run: _Run, state: Any, config: Any, frame: tuple[int, int] |
     for rule, message in state.notes:
         run.add(rule, METADATA_KEY, message)
     from ..metadata.schema import validate_metadata_schema
+    from ..metadata.versions import version_status
 
+    version = version_status(state.metadata)
+    if version.status == "newer-major":
+        run.add("metadata-schema", METADATA_KEY, version.message)
+        return
+    if version.status == "newer-minor":
+        level = resolve_level("metadata-schema", run.mode, run.levels)
+        run.add("metadata-schema", METADATA_KEY, version.message,
+                severity="warning" if level == "error" else None)
     for problem in validate_metadata_schema(state.metadata):
         run.add("metadata-schema", METADATA_KEY, problem)
     stored_n = section(state.metadata, "physics_parameters").get("N")

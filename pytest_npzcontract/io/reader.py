@@ -60,12 +60,29 @@ def load_npz(path: str | os.PathLike, *, limits: Limits = DEFAULT_LIMITS
         try:
             decoded = read_metadata(scan, limits)
             metadata = decoded.metadata if decoded else None
+            findings += _version_findings(fspath, metadata)
         except MetadataError as exc:
             findings.append(Finding(fspath, METADATA_KEY, exc.rule, "error", str(exc)))
         _raise_if_errors(findings)
         arrays = {key: read_array(scan, key, limits) for key in scan.members
                   if key != METADATA_KEY}
     return arrays, metadata
+
+
+def _version_findings(path: str, metadata: dict | None) -> list[Finding]:
+    """A newer major schema_version is refused; a newer minor is read with a warning."""
+    from ..metadata.versions import version_status
+
+    status = version_status(metadata)
+    if status.status == "newer-major":
+        return [Finding(path, METADATA_KEY, "metadata-schema", "error", status.message)]
+    if status.status == "newer-minor":
+        import warnings
+
+        from ..base.errors import NpzContractWarning
+
+        warnings.warn(f"{path}: {status.message}", NpzContractWarning, stacklevel=3)
+    return []
 
 
 def read_metadata(scan: ArchiveScan, limits: Limits = DEFAULT_LIMITS) -> DecodedMetadata | None:

@@ -144,6 +144,8 @@ def plan_arrays(arrays: dict[str, np.ndarray], metadata: dict | None, encoding: 
     _fix_diffraction(plan, options.sqrt)
     _squeeze_y(plan)
     _fix_metadata(plan, encoding, options)
+    if plan.metadata is not None:
+        _upgrade_schema(plan)
     if plan.metadata is not None and options.data_source is not None:
         _set_data_source(plan, options.data_source)
     if plan.metadata is not None:
@@ -271,6 +273,27 @@ def _create_metadata(plan: MigrationPlan, wanted: dict[str, tuple[Any, str]]) ->
     plan.conversions.append(Conversion("metadata-created", "create _metadata (it was missing)",
                                        {"key": METADATA_KEY}))
     plan.conversions += [_field(name, value, origin) for name, (value, origin) in wanted.items()]
+
+
+def _upgrade_schema(plan: MigrationPlan) -> None:
+    """Older (or unversioned: the reference writer's) metadata to the current schema version;
+    a newer major version is refused, a newer minor kept as is."""
+    from ..metadata.versions import upgrade_metadata, version_status
+
+    status = version_status(plan.metadata)
+    if status.status == "newer-minor":
+        plan.notes.append(status.message)
+        return
+    try:
+        upgraded, steps = upgrade_metadata(plan.metadata)
+    except ValueError as exc:
+        plan.problems.append(Problem(f"cannot migrate: {exc}"))
+        return
+    if steps:
+        plan.metadata = upgraded
+        plan.conversions.append(Conversion(
+            "schema-version", "schema_version " + ", ".join(steps),
+            {"key": "schema_version", "steps": steps, "to": upgraded["schema_version"]}))
 
 
 def _set_data_source(plan: MigrationPlan, value: str) -> None:
