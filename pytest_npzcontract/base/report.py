@@ -43,7 +43,8 @@ class Finding:
 class Report:
     """All findings for one file (or one in-memory array set).
 
-    ``ok`` is true when no finding is an error.
+    ``ok`` is true when no finding is an error; ``profile`` names the profile the data was
+    checked against.
     """
 
     file: str | None
@@ -51,6 +52,7 @@ class Report:
     keys: dict[str, dict] = field(default_factory=dict)
     metadata: dict | None = None
     metadata_encoding: str | None = None
+    profile: str | None = None
     #: For a remote file: ``{"bytes": received, "requests": range requests, "size": file size}``.
     transfer: dict | None = None
 
@@ -78,6 +80,7 @@ class Report:
         return {
             "file": self.file,
             "ok": self.ok,
+            "profile": self.profile,
             "counts": self.counts(),
             "metadata_encoding": self.metadata_encoding,
             "findings": [f.to_dict() for f in self.findings],

@@ -35,7 +35,9 @@ class _PathOrUrl(click.Path):
               help="How policy rules (metadata, legacy keys, parameters) are enforced "
               "[config; default: strict].")
 @click.option("--profile", metavar="NAME",
-              help="canonical, raw or count-intensity [config; default: canonical].")
+              help="canonical, train, raw, count-intensity or a custom profile, for every "
+              "file [config: profile, per-path profiles; default: the file's scaling pair, "
+              "else canonical].")
 @click.option("--values/--no-values", default=None,
               help="Scan array values (NaN, negative, normalization) [config; default: values].")
 @click.option("--expect", multiple=True, metavar="KEY=VALUE",
@@ -140,16 +142,14 @@ START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
 
 
 def _init_worker(options: dict[str, Any]) -> None:
-    from ..contract.keys import DATA_001
-
-    spec = options.pop("contract")
-    _WORKER.update(options, contract=DATA_001.extended(spec) if spec else None)
+    _WORKER.update(options)
 
 
-def _check_in_worker(path: str) -> Report:
+def _check_in_worker(job: tuple[str, str | None]) -> Report:
     from ..contract.checker import check_file
 
-    return check_file(path, **_WORKER)
+    path, profile = job
+    return check_file(path, profile=profile, **_WORKER)
 
 
 def check_files(files: Sequence[str], settings: Settings, *, progress: bool = False
@@ -163,22 +163,24 @@ def check_files(files: Sequence[str], settings: Settings, *, progress: bool = Fa
         return []
     from ..contract.checker import check_file
 
-    options = {**settings.check_options(), "contract": settings.build_contract()}
+    options = settings.check_options()
+    jobs = [(path, settings.profile_for(path)) for path in files]
     if settings.jobs <= 1 or len(files) < 2:
         if not progress:
-            return [check_file(path, **options) for path in files]
+            return [check_file(path, profile=profile, **options) for path, profile in jobs]
         with _ProgressBar(files) as bar:
-            return [bar.finished(path, check_file(path, on_progress=bar.add, **options))
-                    for path in files]
+            return [bar.finished(path, check_file(path, profile=profile, on_progress=bar.add,
+                                                  **options))
+                    for path, profile in jobs]
     import concurrent.futures
     import multiprocessing
 
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=min(settings.jobs, len(files)), mp_context=multiprocessing.get_context(
-            START_METHOD), initializer=_init_worker, initargs=(settings.check_options(),))
+            START_METHOD), initializer=_init_worker, initargs=(options,))
     chunksize = max(1, len(files) // (settings.jobs * 8))
     with pool:
-        results = pool.map(_check_in_worker, files, chunksize=chunksize)
+        results = pool.map(_check_in_worker, jobs, chunksize=chunksize)
         if not progress:
             return list(results)
         with _ProgressBar(files) as bar:

@@ -81,7 +81,8 @@ class LintRun:
 
 
 def render_text(run: LintRun) -> str:
-    """One line per finding and per skipped path, a fix hint per rule seen, then a summary.
+    """One line per finding and per skipped path, a fix hint per rule seen, the profile(s)
+    the files were checked against, then a summary.
 
     ``data/a.npz: [probeGuess] error missing-key: required key 'probeGuess' is absent``
     """
@@ -92,8 +93,26 @@ def render_text(run: LintRun) -> str:
         lines += ["", *hints]
     if lines:
         lines.append("")
+    lines += profile_lines(run)
     lines.append(summary_line(run))
     return "\n".join(lines)
+
+
+def profile_lines(run: LintRun, *, cap: int = 5) -> list[str]:
+    """Which profile each file was checked against: one line when all agree
+    (``checked against profile canonical``), else one line per profile naming its files."""
+    by_profile: dict[str, list[str]] = {}
+    for report in run.reports:
+        by_profile.setdefault(report.profile or "canonical", []).append(report.file or "<data>")
+    if len(by_profile) <= 1:
+        return [f"checked against profile {name}" for name in by_profile]
+    lines = []
+    for name, files in by_profile.items():
+        shown = ", ".join(one_line(f) for f in files[:cap])
+        more = f", ... ({len(files) - cap} more)" if len(files) > cap else ""
+        lines.append(f"checked against profile {name}: {_count(len(files), 'file')} "
+                     f"({shown}{more})")
+    return lines
 
 
 def summary_line(run: LintRun) -> str:
@@ -147,6 +166,7 @@ def render_github(run: LintRun) -> str:
                               file=_repo_path(f.file), title=f"npzcontract {f.rule}"))
     lines += [_command("notice", s.reason, file=_repo_path(s.path), title="npzcontract skipped")
               for s in run.skipped]
+    lines += profile_lines(run)
     lines.append(summary_line(run))
     return "\n".join(lines)
 

@@ -31,14 +31,23 @@ from ..io.codec import (
 )
 from ..io.npyheader import HeaderError
 from ..io.reader import read_metadata
-from ..metadata.parameters import DEFAULT_RTOL, section, validate_parameters
+from ..metadata.parameters import (
+    DEFAULT_RTOL,
+    MISSING_HINT,
+    missing_message,
+    missing_parameters,
+    scale_pair,
+    section,
+    validate_parameters,
+)
 from .dose import DEFAULT_FACTOR, DoseCheck, validate_factor
-from .keys import DATA_001, PROFILES, Contract
+from .keys import Contract
+from .profiles import PROFILES, profile_from_scale, resolve_profile
 from .rules import RULES, resolve_level, validate_overrides
 from .sources import check_sources
 from .values import array_chunks, bytes_to_chunks, scan_chunks
 
-#: Frame sizes the reference TensorFlow model accepts (advisory).
+#: Frame sizes the reference TensorFlow model accepts (the profiles' ``sizes``).
 MODEL_SIZES = (64, 128, 256)
 NORMALIZED_MAX = 10.0
 Progress = Callable[[int], None]
@@ -60,18 +69,24 @@ class _Array:
 
 
 class _Run:
-    """Collects findings for one target, resolving each rule's level from mode and overrides."""
+    """Collects findings for one target, resolving each rule's level from mode and overrides.
+
+    ``contract`` is the profile in force; ``None`` until the metadata's scaling pair (or the
+    default, canonical) selects one.
+    """
 
     def __init__(self, file: str | None, mode: Any, rule_levels: Mapping[str, str] | None,
-                 profile: str, contract: Contract | None) -> None:
-        if profile not in PROFILES:
-            raise ValueError(f"unknown profile {profile!r} (choose from {', '.join(PROFILES)})")
+                 profile: str | Contract | None, contract: Contract | None,
+                 profiles: Mapping[str, Contract] | None) -> None:
         self.mode = ValidationMode.coerce(mode)
         self.levels = validate_overrides(rule_levels)
-        self.profile = profile
-        self.contract = contract or DATA_001
+        self.profiles = PROFILES if profiles is None else profiles
+        chosen = contract if contract is not None else profile
+        self.contract: Contract | None = (None if chosen is None
+                                          else resolve_profile(chosen, self.profiles))
         self.report = Report(file)
         self.broken: set[str] = set()
+        self.transposed: set[str] = set()  # keys stored (H, W, n): no per-frame statistics
         self.nphotons_factor = DEFAULT_FACTOR
 
     def add(self, rule: str, key: str | None, message: str, hint: str | None = None,
@@ -85,19 +100,24 @@ class _Run:
 
 
 def check_file(path: str | os.PathLike, *, mode: ValidationMode | str = ValidationMode.STRICT,
-               values: bool = True, config: Any = None, profile: str = "canonical",
+               values: bool = True, config: Any = None, profile: str | Contract | None = None,
                contract: Contract | None = None, rule_levels: Mapping[str, str] | None = None,
                limits: Limits = DEFAULT_LIMITS, rtol: float = DEFAULT_RTOL,
                on_progress: Progress | None = None,
-               nphotons_factor: float = DEFAULT_FACTOR) -> Report:
+               nphotons_factor: float = DEFAULT_FACTOR,
+               profiles: Mapping[str, Contract] | None = None) -> Report:
     """Check one ``.npz`` file; every problem, including an unreadable file, is a finding.
 
+    ``profile``: a profile name (``canonical``, ``train``, ``raw``, ``count-intensity``, or one
+    of ``profiles``) or a :class:`Contract`; ``None`` lets the metadata's scaling pair choose,
+    else canonical. ``contract`` (a full contract) wins over ``profile``. The report's
+    ``profile`` says which one the file was checked against.
     ``on_progress(nbytes)`` is called as value checks decompress data (for progress bars).
     ``nphotons_factor``: how far the recorded nphotons may be from the dose the frames' photon
     statistics give before ``nphotons-inconsistent`` (checked in the value scan).
     Raises ``ValueError`` only for bad arguments (unknown mode, profile or rule level).
     """
-    run = _Run(os.fspath(path), mode, rule_levels, profile, contract)
+    run = _Run(os.fspath(path), mode, rule_levels, profile, contract, profiles)
     run.nphotons_factor = validate_factor(nphotons_factor)
     try:
         with scan_archive(path, limits) as scan:
@@ -106,6 +126,7 @@ def check_file(path: str | os.PathLike, *, mode: ValidationMode | str = Validati
                 run.broken.add(f.key or "")
             run.report.transfer = scan.transfer()
             if scan.zf is None:
+                _select_profile(run, None)
                 return run.report
             run.report.keys = {k: m.to_dict() for k, m in scan.members.items()}
             arrays = {k: _file_array(scan, k, limits, on_progress)
@@ -114,20 +135,23 @@ def check_file(path: str | os.PathLike, *, mode: ValidationMode | str = Validati
             run.report.transfer = scan.transfer()
     except MemoryError:
         run.add("resource-limit", None, "ran out of memory while checking this file")
+    _select_profile(run, None)
     return run.report
 
 
 def check_arrays(arrays: Mapping[str, Any], metadata: Mapping | None = None, *,
                  mode: ValidationMode | str = ValidationMode.STRICT, values: bool = True,
-                 config: Any = None, profile: str = "canonical", contract: Contract | None = None,
+                 config: Any = None, profile: str | Contract | None = None,
+                 contract: Contract | None = None,
                  rule_levels: Mapping[str, str] | None = None, name: str | None = None,
                  limits: Limits = DEFAULT_LIMITS, rtol: float = DEFAULT_RTOL,
-                 nphotons_factor: float = DEFAULT_FACTOR) -> Report:
+                 nphotons_factor: float = DEFAULT_FACTOR,
+                 profiles: Mapping[str, Contract] | None = None) -> Report:
     """Check in-memory arrays (and metadata) exactly as :func:`check_file` checks a file.
 
     Metadata comes from ``metadata`` or, failing that, an ``arrays["_metadata"]`` entry.
     """
-    run = _Run(name, mode, rule_levels, profile, contract)
+    run = _Run(name, mode, rule_levels, profile, contract, profiles)
     run.nphotons_factor = validate_factor(nphotons_factor)
     items: dict[str, _Array] = {}
     for key, value in arrays.items():
@@ -186,6 +210,7 @@ def _memory_metadata(array: np.ndarray, limits: Limits) -> DecodedMetadata | Met
 
 def _check(run: _Run, arrays: dict[str, _Array], metadata: Any, config: Any, values: bool,
            rtol: float) -> None:
+    _select_profile(run, metadata)
     usable = _refuse_objects(run, arrays)
     _check_keys(run, arrays)
     shapes = _check_layout(run, usable)
@@ -194,6 +219,19 @@ def _check(run: _Run, arrays: dict[str, _Array], metadata: Any, config: Any, val
     _check_sources(run, usable, metadata, config, frame, values, rtol)
     if values:
         _check_values(run, usable)
+
+
+def _select_profile(run: _Run, metadata: Any) -> None:
+    """Check the metadata's scaling pair; it picks the profile when none was named."""
+    if isinstance(metadata, DecodedMetadata):
+        selected, problem = profile_from_scale(scale_pair(metadata.metadata))
+        if problem:
+            run.add("scale-contract", METADATA_KEY, problem)
+        if run.contract is None and selected is not None:
+            run.contract = resolve_profile(selected, run.profiles)
+    if run.contract is None:
+        run.contract = resolve_profile("canonical", run.profiles)
+    run.report.profile = run.contract.profile
 
 
 def _refuse_objects(run: _Run, arrays: dict[str, _Array]) -> dict[str, _Array]:
@@ -212,7 +250,7 @@ def _refuse_objects(run: _Run, arrays: dict[str, _Array]) -> dict[str, _Array]:
 def _check_keys(run: _Run, arrays: dict[str, _Array]) -> None:
     present = set(arrays) | run.broken
     for key, spec in run.contract.keys.items():
-        if spec.legacy and key in arrays and run.profile != "raw":
+        if spec.legacy and key in arrays:
             run.add("legacy-key", key,
                     f"legacy key '{key}' ({spec.description}); the canonical key is "
                     f"'{spec.replaces}'", hint=f"npzcontract migrate renames it to "
@@ -231,19 +269,35 @@ def _check_keys(run: _Run, arrays: dict[str, _Array]) -> None:
 
 
 def _check_layout(run: _Run, arrays: dict[str, _Array]) -> dict[str, tuple[int, ...]]:
-    """dtype and ndim per key; returns the (legacy-squeezed) shapes fit for cross-key checks."""
+    """dtype and ndim per key; returns the shapes fit for cross-key checks (legacy axes
+    squeezed, transposed frames put back in order, a probe reduced to its frame)."""
     shapes: dict[str, tuple[int, ...]] = {}
+    n_hint = _image_count_hint(run, arrays)
     for key, array in arrays.items():
         spec = run.contract.keys.get(key)
         if spec is None:
             continue
         if not spec.dtype_ok(array.dtype):
-            hint = ("intensity counts belong in diff3d or need sqrt: npzcontract migrate --sqrt"
-                    if key == "diffraction" and array.dtype.kind in "iu" else
-                    f"cast when writing: arr.astype('{spec.dtypes[0]}')" if spec.dtypes else None)
-            run.add("bad-dtype", key, f"dtype {array.dtype} where the contract expects "
-                    f"{spec.expected_dtype()}", hint=hint)
+            if not array.dtype.hasobject and spec.wider_than_allowed(array.dtype):
+                run.add("dtype-precision", key, f"dtype {array.dtype} where the contract "
+                        f"expects {spec.expected_dtype()}: the same kind at a wider precision",
+                        hint=f"cast when writing: arr.astype('{spec.dtypes[0]}')")
+            else:
+                hint = ("intensity counts belong in diff3d or need sqrt: npzcontract migrate "
+                        "--sqrt" if spec.values == "amplitude" and array.dtype.kind in "iu" else
+                        f"cast when writing: arr.astype('{spec.dtypes[0]}')" if spec.dtypes
+                        else None)
+                run.add("bad-dtype", key, f"dtype {array.dtype} where the contract expects "
+                        f"{spec.expected_dtype()}", hint=hint)
         shape = array.shape
+        if spec.layouts:
+            frame = spec.frame_of(shape)
+            if frame is None:
+                run.add("bad-ndim", key, f"{key} is {array.ndim}-D {shape}; expected "
+                        f"{spec.expected_layout()}")
+                continue
+            shapes[key] = frame
+            continue
         if spec.ndim and array.ndim not in spec.ndim:
             if array.ndim in spec.legacy_ndim and shape[-1] == 1:
                 run.add("legacy-key", key, f"{key} is {array.ndim}-D {shape} with a trailing "
@@ -254,26 +308,49 @@ def _check_layout(run: _Run, arrays: dict[str, _Array]) -> dict[str, tuple[int, 
                 run.add("bad-ndim", key, f"{key} is {array.ndim}-D {shape}; expected "
                         f"{spec.expected_layout()}")
                 continue
+        if _transposed(spec, shape, n_hint):
+            run.add("transposed-layout", key, f"{key} is {_dims(shape)}: frames stored "
+                    f"(H, W, n) with n={shape[2]} last; expected {spec.expected_layout()}",
+                    hint=f"np.transpose({key}, (2, 0, 1)) when writing (npzcontract migrate "
+                    "transposes it)")
+            shape = (shape[2], shape[0], shape[1])
+            run.transposed.add(key)
         shapes[key] = shape
     return shapes
 
 
-def _diffraction_key(keys: Any) -> str | None:
-    return next((k for k in ("diffraction", "diff3d") if k in keys), None)
+def _image_count_hint(run: _Run, arrays: dict[str, _Array]) -> int | None:
+    """n from the first 1-D per-image key (the scan coordinates), if any."""
+    for key, array in arrays.items():
+        spec = run.contract.keys.get(key)
+        if spec is not None and spec.per_image and not spec.frame and array.ndim == 1:
+            return array.shape[0]
+    return None
+
+
+def _transposed(spec: Any, shape: tuple[int, ...], n: int | None) -> bool:
+    """A 3-D per-image frame array stored (H, W, n): square leading axes, n last."""
+    return (spec.per_image and spec.frame and len(shape) == 3 and n is not None
+            and shape[2] == n and shape[0] == shape[1] and shape[0] != n)
+
+
+def _diffraction_key(run: _Run, keys: Any) -> str | None:
+    """The key holding the diffraction data: the first present key with ``values`` set."""
+    return next((k for k in run.contract.value_keys() if k in keys), None)
 
 
 def _check_relations(run: _Run, shapes: dict[str, tuple[int, ...]]) -> tuple[int, int] | None:
     """Image counts and frame sizes across keys; returns the diffraction frame (H, W)."""
     specs = run.contract.keys
     per_image = [k for k in shapes if specs[k].per_image and len(shapes[k]) >= 1]
-    ref = _diffraction_key(shapes) or next(iter(per_image), None)
+    ref = _diffraction_key(run, shapes) or next(iter(per_image), None)
     if ref is not None and ref in per_image:
         n = shapes[ref][0]
         for key in per_image:
             if shapes[key][0] != n:
                 run.add("n-images-mismatch", key, f"{key} has {shapes[key][0]} entries but "
                         f"{ref} has {n} images")
-    diff = _diffraction_key(shapes)
+    diff = _diffraction_key(run, shapes)
     if diff is None or len(shapes[diff]) < 3:
         return None
     frame = shapes[diff][1:3]
@@ -292,10 +369,11 @@ def _check_relations(run: _Run, shapes: dict[str, tuple[int, ...]]) -> tuple[int
     if obj is not None and (obj[0] < h or obj[1] < w):
         run.add("shape-mismatch", "objectGuess", f"objectGuess is {_dims(obj)}, smaller than one "
                 f"{h}x{w} frame; patches cannot be cut from it")
-    if h == w and h not in MODEL_SIZES:
-        run.add("shape-mismatch", diff, f"N={h} is not one of {MODEL_SIZES}, the sizes the "
-                "reference TensorFlow model accepts (advisory)",
-                hint="fine for tests and custom models", severity="info")
+    sizes = run.contract.sizes
+    if h == w and sizes and h not in sizes:
+        run.add("unsupported-size", diff, f"N={h} is not one of {tuple(sizes)}, the sizes the "
+                f"{run.contract.profile} profile's model accepts",
+                hint="resample or crop to a supported N, or use a profile with other sizes")
     return frame
 
 
@@ -333,6 +411,9 @@ def _check_metadata(run: _Run, state: Any, config: Any, frame: tuple[int, int] |
                 severity="warning" if level == "error" else None)
     for problem in validate_metadata_schema(state.metadata):
         run.add("metadata-schema", METADATA_KEY, problem)
+    for name in missing_parameters(state.metadata, config):
+        run.add("parameter-missing", f"physics_parameters.{name}",
+                missing_message(name, config), hint=MISSING_HINT)
     stored_n = section(state.metadata, "physics_parameters").get("N")
     if frame is not None and isinstance(stored_n, int) and stored_n != frame[0]:
         run.add("parameter-mismatch", "N", f"metadata says N={stored_n} but the diffraction "
@@ -359,8 +440,8 @@ def _check_sources(run: _Run, arrays: dict[str, _Array], state: Any, config: Any
 
 
 def _check_values(run: _Run, arrays: dict[str, _Array]) -> None:
-    diff = _diffraction_key(arrays)
-    dose = DoseCheck.start(run, arrays, diff)
+    diff = _diffraction_key(run, arrays)
+    dose = None if diff in run.transposed else DoseCheck.start(run, arrays, diff)
     for key, array in arrays.items():
         if key not in run.contract.keys or array.dtype.kind not in "biufc":
             continue
@@ -376,17 +457,17 @@ def _check_values(run: _Run, arrays: dict[str, _Array]) -> None:
         if stats.nonfinite:
             run.add("non-finite", key, f"{stats.nan:,} NaN and {stats.inf:,} infinite value(s) "
                     f"among {stats.count:,}")
-        if key == diff:
+        if run.contract.keys[key].values:
             _amplitude_checks(run, key, array, stats)
-            if dose is not None and not stats.nonfinite:
-                dose.finish(run)
+        if key == diff and dose is not None and not stats.nonfinite:
+            dose.finish(run)
 
 
 def _amplitude_checks(run: _Run, key: str, array: _Array, stats: Any) -> None:
     if stats.negative:
         run.add("negative-amplitude", key, f"{stats.negative:,} negative value(s) (min "
                 f"{stats.min:.4g}); amplitudes and intensities are >= 0")
-    if key != "diffraction" or run.profile == "count-intensity" or stats.count == 0:
+    if run.contract.keys[key].values != "amplitude" or stats.count == 0:
         return
     looks_like_counts = array.dtype.kind in "iu" or (stats.integral and stats.max >= 3)
     if looks_like_counts:

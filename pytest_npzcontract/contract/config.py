@@ -12,6 +12,14 @@ an unknown key is an error that names it::
     [tool.npzcontract.rules]
     not-normalized = "off"
 
+    [tool.npzcontract.profiles]            # per-path profiles; the last matching glob wins
+    "data/raw/**" = "raw"
+    "data/train/**" = "fly64"
+
+    [tool.npzcontract.custom-profiles.fly64]
+    extends = "train"
+    require = ["scan_index"]
+
 >>> settings = load_settings()                     # search upward from the cwd
 >>> settings = settings.override(mode="strict")    # what a CLI option does
 """
@@ -37,9 +45,11 @@ TABLE = "tool.npzcontract"
 EXPECT_KEYS = {"nphotons": "positive number", "N": "positive integer",
                "gridsize": "positive integer"}
 _OPTION_NAMES = {"rules": "--rule", "nphotons_factor": "--nphotons-factor"}
-_KEYS = ("mode", "profile", "include", "exclude", "values", "expect", "rules", "contract",
-         "limits", "jobs", "rtol", "respect_gitignore", "cache", "cache_dir", "cache_strategy",
-         "nphotons_factor")
+_KEYS = ("mode", "profile", "profiles", "custom-profiles", "include", "exclude", "values",
+         "expect", "rules", "contract", "limits", "jobs", "rtol", "respect_gitignore", "cache",
+         "cache_dir", "cache_strategy", "nphotons_factor")
+#: Configuration keys whose Settings field is spelled differently.
+_FIELDS = {"custom-profiles": "custom_profiles"}
 #: How the lint cache recognizes an unchanged file: by its identity (size, mtime, inode) or
 #: by a hash of its bytes (for CI, where a fresh checkout gives every file a new mtime).
 CACHE_STRATEGIES = ("metadata", "content")
@@ -55,10 +65,15 @@ class Settings:
 
     ``root`` is the directory include/exclude globs are relative to (the configuration file's
     directory, else the working directory); ``source`` is the file read, if any.
+    ``profile`` is ``None`` unless named: then each file's scaling pair, else canonical, decides.
+    ``profiles`` maps globs to profile names (the last matching glob wins);
+    ``custom_profiles`` holds ``[tool.npzcontract.custom-profiles.NAME]`` tables.
     """
 
     mode: str = ValidationMode.STRICT.value
-    profile: str = "canonical"
+    profile: str | None = None
+    profiles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    custom_profiles: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     include: tuple[str, ...] = ("*.npz",)
     exclude: tuple[str, ...] = ()
     values: bool = True
@@ -81,6 +96,7 @@ class Settings:
         """A copy with the given options (``None`` means "not given") validated and applied.
 
         ``rules`` is merged over the configured levels; every other option replaces its value.
+        A ``profile`` option applies to every file: the per-path ``profiles`` table is dropped.
         """
         given = {k: v for k, v in options.items() if v is not None}
         unknown = sorted(set(given) - set(_KEYS))
@@ -89,11 +105,16 @@ class Settings:
         if "rules" in given:
             given["rules"] = {**self.rules, **given["rules"]}
         checked = _validate(given, origin="option")
-        return dataclasses.replace(self, **checked)
+        if "profile" in checked and "profiles" not in checked:
+            checked["profiles"] = MappingProxyType({})
+        updated = dataclasses.replace(self, **checked)
+        _check_profile_names(updated, "--profile")
+        return updated
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as plain JSON-able data (for ``--format json``)."""
-        return {"mode": self.mode, "profile": self.profile, "include": list(self.include),
+        return {"mode": self.mode, "profile": self.profile, "profiles": dict(self.profiles),
+                "custom-profiles": sorted(self.custom_profiles), "include": list(self.include),
                 "exclude": list(self.exclude), "values": self.values,
                 "expect": dict(self.expect), "rules": dict(self.rules),
                 "contract": _plain(self.contract), "jobs": self.jobs, "rtol": self.rtol,
@@ -133,17 +154,32 @@ class Settings:
         return self.root / os.path.expanduser(self.cache_dir)
 
     def check_options(self) -> dict[str, Any]:
-        """Picklable keyword arguments for ``check_file`` (the contract travels as its spec)."""
+        """Picklable keyword arguments for ``check_file``, except the per-file ``profile``
+        (:meth:`profile_for`); ``profiles`` is the registry of :meth:`registry`."""
         return {"mode": self.mode, "values": self.values,
-                "config": dict(self.expect) or None, "profile": self.profile,
+                "config": dict(self.expect) or None, "profiles": self.registry(),
                 "rule_levels": dict(self.rules), "limits": self.limits, "rtol": self.rtol,
-                "nphotons_factor": self.nphotons_factor, "contract": _plain(self.contract)}
+                "nphotons_factor": self.nphotons_factor}
 
-    def build_contract(self) -> Any:
-        """The contract in force: ``DATA_001``, extended by the ``contract`` table if any."""
-        from .keys import DATA_001
+    def profile_for(self, path: str | os.PathLike) -> str | None:
+        """The profile named for ``path``: the last matching ``profiles`` glob, else
+        ``profile``; ``None`` lets the file's scaling pair (else canonical) decide."""
+        rel = self.relative(path)
+        chosen = self.profile
+        for pattern, profile in self.profiles.items():
+            if path_matches((pattern,), rel):
+                chosen = profile
+        return chosen
 
-        return DATA_001.extended(self.contract) if self.contract else DATA_001
+    def registry(self) -> dict[str, Any]:
+        """Every profile by name (built-in, then custom), each extended by ``contract``."""
+        return _registry(self.custom_profiles, self.contract)
+
+    def build_contract(self, path: str | os.PathLike | None = None) -> Any:
+        """The contract in force (for ``path``, if given): the named profile, else canonical,
+        extended by the ``contract`` table if any."""
+        name = self.profile_for(path) if path is not None else self.profile
+        return self.registry()[name or "canonical"]
 
 
 def find_config(start: str | os.PathLike | None = None) -> Path | None:
@@ -176,9 +212,34 @@ def load_settings(config: str | os.PathLike | None = None, *, search: bool = Tru
         table = _table(_read_toml(path))
     try:
         checked = _validate(table, origin="config")
+        settings = Settings(**checked, root=path.parent, source=path)
+        _check_profile_names(settings, f"[{TABLE}] profile")
     except ConfigError as exc:
         raise ConfigError(f"{_shown(path, base)}: {exc}") from None
-    return Settings(**checked, root=path.parent, source=path)
+    return settings
+
+
+def _registry(custom: Mapping[str, Any], extension: Mapping[str, Any] | None) -> dict[str, Any]:
+    from .profiles import PROFILES, derive_profile
+
+    known: dict[str, Any] = dict(PROFILES)
+    for name, spec in custom.items():
+        known[name] = derive_profile(name, _plain(spec), known)
+    if extension:
+        known = {name: contract.extended(_plain(extension)) for name, contract in known.items()}
+    return known
+
+
+def _check_profile_names(settings: Settings, label: str) -> None:
+    """Every profile named (``profile``, ``profiles`` values) must exist."""
+    known = list(settings.registry())
+    if settings.profile is not None and settings.profile not in known:
+        raise ConfigError(f"{label}: unknown profile {settings.profile!r} "
+                          f"(choose from {', '.join(known)})")
+    for pattern, name in settings.profiles.items():
+        if name not in known:
+            raise ConfigError(f"[{TABLE}.profiles] {pattern!r}: unknown profile {name!r} "
+                              f"(choose from {', '.join(known)})")
 
 
 def path_matches(patterns: tuple[str, ...] | list[str], rel: str) -> bool:
@@ -268,7 +329,7 @@ def _validate(raw: Mapping[str, Any], *, origin: str) -> dict[str, Any]:
             raise _unknown(key, _KEYS, f"[{TABLE}]")
         label = f"[{TABLE}] {key}" if origin == "config" else _OPTION_NAMES.get(
             key, "--" + key.replace("_", "-"))
-        out[key] = _CHECKS[key](value, label)
+        out[_FIELDS.get(key, key)] = _CHECKS[key](value, label)
     return out
 
 
@@ -280,12 +341,33 @@ def _mode(value: Any, label: str) -> str:
 
 
 def _profile(value: Any, label: str) -> str:
-    from .keys import PROFILES
-
     text = _string(value, label)
-    if text not in PROFILES:
-        raise ConfigError(f"{label}: unknown profile {text!r} (choose from {', '.join(PROFILES)})")
-    return text
+    if not text:
+        raise ConfigError(f"{label}: expected a profile name")
+    return text  # names are checked against the registry once custom profiles are known
+
+
+def _path_profiles(value: Any, label: str) -> Mapping[str, str]:
+    if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and k and isinstance(v, str) and v for k, v in value.items()):
+        raise ConfigError(f"{label}: expected a table of \"glob\" = \"profile\"")
+    return MappingProxyType(dict(value))
+
+
+def _custom_profiles(value: Any, label: str) -> Mapping[str, Any]:
+    from .profiles import PROFILES, derive_profile
+
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{label}: expected tables [{TABLE}.custom-profiles.NAME]")
+    known: dict[str, Any] = dict(PROFILES)
+    for name, spec in value.items():
+        if name in PROFILES:
+            raise ConfigError(f"{label}: {name!r} is a built-in profile; choose another name")
+        try:
+            known[name] = derive_profile(name, spec, known)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{label}: {exc}") from None
+    return MappingProxyType({k: _plain(v) for k, v in value.items()})
 
 
 def _globs(value: Any, label: str) -> tuple[str, ...]:
@@ -412,7 +494,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_CHECKS = {"mode": _mode, "profile": _profile, "include": _globs, "exclude": _globs,
+_CHECKS = {"mode": _mode, "profile": _profile, "profiles": _path_profiles,
+           "custom-profiles": _custom_profiles, "include": _globs, "exclude": _globs,
            "values": _bool, "expect": _expect, "rules": _rules, "contract": _contract,
            "limits": _limits, "jobs": _jobs, "rtol": _rtol, "respect_gitignore": _bool,
            "cache": _bool, "cache_dir": _nonempty, "cache_strategy": _cache_strategy,

@@ -14,8 +14,6 @@ from types import MappingProxyType
 
 import numpy as np
 
-PROFILES = ("canonical", "raw", "count-intensity")
-
 #: Dtype groups usable in ``dtypes`` besides concrete NumPy names.
 DTYPE_GROUPS = {"integer": "iu", "float": "f", "complex": "c", "bool": "b"}
 
@@ -27,7 +25,11 @@ class KeySpec:
     ``per_image``: axis 0 is the image count n, shared by every per-image key.
     ``frame``: axes 1 and 2 are the N x N diffraction frame.
     ``legacy_ndim``: an ndim that is tolerated as a legacy layout (reported, not broken).
-    ``replaces``: for a legacy key, the canonical key it stands in for.
+    ``replaces``: a key this one may stand in for (``diff3d`` in place of ``diffraction``).
+    ``values``: ``"amplitude"`` (>= 0, amplitude advisories apply) or ``"counts"`` (>= 0
+    only); empty for keys whose values are not diffraction data.
+    ``layouts``: accepted shapes as symbol strings (``"H W"``, ``"P H W"``, ``"H W 1"``):
+    ``H``/``W`` are the frame, digits must match exactly, other letters are free.
     """
 
     name: str
@@ -42,6 +44,8 @@ class KeySpec:
     description: str = ""
     #: Human form of the expected shape, e.g. ``(n, N, N)``.
     layout: str = ""
+    values: str = ""
+    layouts: tuple[str, ...] = ()
 
     def dtype_ok(self, dtype: np.dtype) -> bool:
         """Whether ``dtype`` is allowed (byte order ignored; no list means any non-object)."""
@@ -58,27 +62,70 @@ class KeySpec:
                 return True
         return False
 
+    def wider_than_allowed(self, dtype: np.dtype) -> bool:
+        """Same float or complex kind as an allowed concrete dtype but more bytes (complex128
+        for complex64, float64 for float32)."""
+        native = dtype.newbyteorder("=") if dtype.byteorder not in "|" else dtype
+        if native.kind not in "fc":
+            return False
+        for allowed in self.dtypes:
+            if allowed in DTYPE_GROUPS:
+                continue
+            want = np.dtype(allowed)
+            if want.kind == native.kind and native.itemsize > want.itemsize:
+                return True
+        return False
+
+    def frame_of(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
+        """The (H, W) frame of ``shape`` under :attr:`layouts`; None when no layout matches.
+        Layouts with a fixed axis (``H W 1``) are tried first, so (64, 64, 1) is not P=64."""
+        fixed_first = sorted(self.layouts, key=lambda x: not any(s.isdigit() for s in x.split()))
+        for layout in fixed_first:
+            symbols = layout.split()
+            if len(symbols) != len(shape):
+                continue
+            if all(s == str(d) for s, d in zip(symbols, shape, strict=True) if s.isdigit()):
+                dims = dict(zip(symbols, shape, strict=True))
+                return dims["H"], dims["W"]
+        return None
+
     def expected_dtype(self) -> str:
         return " or ".join(self.dtypes) if self.dtypes else "any numeric dtype"
 
     def expected_layout(self) -> str:
         if self.layout:
             return self.layout
+        if self.layouts:
+            return " or ".join("(" + ", ".join(s.split()) + ")" for s in self.layouts)
         return " or ".join(f"{d}-D" for d in self.ndim) or "any shape"
 
 
 @dataclass(frozen=True)
 class Contract:
+    """A complete contract: its keys, and (as a profile) its name, frame sizes and source.
+
+    ``sizes``: the frame sizes N the profile's model accepts (empty: any; ``unsupported-size``).
+    """
+
     name: str
     version: str
     keys: Mapping[str, KeySpec] = field(default_factory=dict)
+    profile: str = "canonical"
+    sizes: tuple[int, ...] = ()
+    source: str = ""
+    summary: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keys", MappingProxyType(dict(self.keys)))
 
     def __reduce__(self) -> tuple:
         # A read-only mapping proxy cannot be pickled; rebuild from a plain dict (multiprocessing).
-        return (Contract, (self.name, self.version, dict(self.keys)))
+        return (Contract, (self.name, self.version, dict(self.keys), self.profile, self.sizes,
+                           self.source, self.summary))
+
+    def value_keys(self) -> list[str]:
+        """Keys holding diffraction data (``values`` set), in contract order."""
+        return [k for k, s in self.keys.items() if s.values]
 
     @property
     def required(self) -> list[str]:
@@ -95,12 +142,17 @@ class Contract:
         for name, fields in (spec.get("keys") or {}).items():
             if not isinstance(fields, Mapping):
                 raise ValueError(f"contract key {name!r} must be a table of fields")
-            _only(fields, {"dtypes", "ndim", "required", "per_image", "frame", "description"},
-                  f"contract key {name!r}")
+            _only(fields, set(KEY_FIELDS), f"contract key {name!r}")
             keys[name] = replace(keys.get(name, KeySpec(name)), **_fields(name, fields))
         for name in _names(spec.get("required") or (), "required"):
             keys[name] = replace(keys.get(name, KeySpec(name)), required=True)
-        return Contract(self.name, f"{self.version}+ext", keys)
+        return replace(self, version=f"{self.version}+ext", keys=keys)
+
+
+#: Fields a key may set in configuration (``[tool.npzcontract.contract.keys.NAME]``).
+KEY_FIELDS = ("dtypes", "ndim", "required", "per_image", "frame", "description", "values",
+              "replaces", "legacy", "layouts")
+VALUE_KINDS = ("amplitude", "counts", "")
 
 
 def _only(mapping: Mapping, allowed: set[str], what: str) -> None:
@@ -136,7 +188,27 @@ def _fields(name: str, fields: Mapping) -> dict:
             raise ValueError(f"contract key {name!r}: ndim must be an int or list of ints")
         out["ndim"] = tuple(ndims)
         out["layout"] = ""  # the built-in layout text no longer describes the key
-    for flag in ("required", "per_image", "frame"):
+        out["layouts"] = ()
+    if "layouts" in fields:
+        layouts = _names(fields["layouts"], f"contract key {name!r} layouts")
+        for layout in layouts:
+            symbols = layout.split()
+            if "H" not in symbols or "W" not in symbols:
+                raise ValueError(f"contract key {name!r}: layout {layout!r} must name the "
+                                 "frame axes H and W, e.g. 'P H W'")
+        out["layouts"], out["ndim"] = tuple(layouts), tuple(sorted({len(x.split())
+                                                                     for x in layouts}))
+        out["layout"] = ""
+    if "values" in fields:
+        if fields["values"] not in VALUE_KINDS:
+            raise ValueError(f"contract key {name!r}: values must be 'amplitude', 'counts' "
+                             f"or '', not {fields['values']!r}")
+        out["values"] = fields["values"]
+    if "replaces" in fields:
+        if not isinstance(fields["replaces"], str) or not fields["replaces"]:
+            raise ValueError(f"contract key {name!r}: replaces must be a key name")
+        out["replaces"] = fields["replaces"]
+    for flag in ("required", "per_image", "frame", "legacy"):
         if flag in fields:
             if not isinstance(fields[flag], bool):
                 raise ValueError(f"contract key {name!r}: {flag} must be true or false")
@@ -151,7 +223,8 @@ _FLOATS = ("float64", "float32")
 DATA_001 = Contract("DATA-001", "1.0", {
     "diffraction": KeySpec(
         "diffraction", ("float32",), (3,), required=True, per_image=True, frame=True,
-        layout="(n, N, N)", description="amplitude sqrt(intensity), finite, >= 0"),
+        layout="(n, N, N)", description="amplitude sqrt(intensity), finite, >= 0",
+        values="amplitude"),
     "Y": KeySpec(
         "Y", ("complex64",), (3,), per_image=True, frame=True, legacy_ndim=(4,),
         layout="(n, N, N)", description="ground-truth object patches (supervised training only)"),
@@ -160,7 +233,7 @@ DATA_001 = Contract("DATA-001", "1.0", {
         description="full object"),
     "probeGuess": KeySpec(
         "probeGuess", ("complex64",), (2,), required=True, layout="(N, N)",
-        description="probe, same H x W as diffraction frames"),
+        description="probe, same H x W as diffraction frames", layouts=("H W",)),
     "xcoords": KeySpec(
         "xcoords", _FLOATS, (1,), required=True, per_image=True, layout="(n,)",
         description="scan x positions in object pixels"),
@@ -183,5 +256,7 @@ DATA_001 = Contract("DATA-001", "1.0", {
     "diff3d": KeySpec(
         "diff3d", ("integer", "float"), (3,), per_image=True, frame=True, legacy=True,
         replaces="diffraction", layout="(n, N, N)",
-        description="raw diffraction, often uint16 intensity"),
-})
+        description="raw diffraction, often uint16 intensity", values="counts"),
+}, profile="canonical", sizes=(64, 128, 256), source="docs/data_contracts.md §1",
+    summary="the canonical DATA-001 layout: float32 amplitude `diffraction`, complex64 "
+            "object and probe")

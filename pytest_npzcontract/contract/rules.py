@@ -73,6 +73,23 @@ _RULES = [
          "by more than a factor (default 2x)",
          "record the dose the data were made with; `npzcontract migrate --nphotons estimate` "
          "fills a missing one from the data"),
+    Rule("parameter-missing", "policy",
+         "the metadata records no nphotons, or not a parameter the configuration names",
+         "record it: create_metadata({'nphotons': ...}) or npzcontract migrate --nphotons VALUE"),
+    Rule("dtype-precision", "policy",
+         "an array has the expected kind at a wider precision (complex128, float64)",
+         "cast when writing, e.g. arr.astype(np.complex64); npzcontract migrate casts it"),
+    Rule("unsupported-size", "policy",
+         "the frame size N is not one the profile's model accepts (64, 128, 256)",
+         "resample or crop to a supported N, or use a profile with other sizes"),
+    Rule("transposed-layout", "policy",
+         "frames stored (H, W, n) instead of (n, H, W)",
+         "np.transpose(a, (2, 0, 1)) when writing; npzcontract migrate transposes it"),
+    Rule("scale-contract", "policy",
+         "physics_parameters.scale_contract_version / measurement_domain is partial, "
+         "contradictory or unknown",
+         "record a supported pair: ci_intensity_v2 + count_intensity, or legacy_v1 + "
+         "normalized_amplitude"),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

@@ -48,23 +48,28 @@ def validate_urn_pytest_npzcontract_metadata_1_0_0(data, custom_formats={}, name
                 if "timestamp" in data__creationinfo_keys:
                     data__creationinfo_keys.remove("timestamp")
                     data__creationinfo__timestamp = data__creationinfo["timestamp"]
-                    if not isinstance(data__creationinfo__timestamp, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".creation_info.timestamp must be string")
+                    if not isinstance(data__creationinfo__timestamp, (str, NoneType)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".creation_info.timestamp must be string or null")
                 if "script" in data__creationinfo_keys:
                     data__creationinfo_keys.remove("script")
                     data__creationinfo__script = data__creationinfo["script"]
-                    if not isinstance(data__creationinfo__script, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".creation_info.script must be string")
+                    if not isinstance(data__creationinfo__script, (str, NoneType)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".creation_info.script must be string or null")
                 if "hostname" in data__creationinfo_keys:
                     data__creationinfo_keys.remove("hostname")
                     data__creationinfo__hostname = data__creationinfo["hostname"]
-                    if not isinstance(data__creationinfo__hostname, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".creation_info.hostname must be string")
+                    if not isinstance(data__creationinfo__hostname, (str, NoneType)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".creation_info.hostname must be string or null")
                 if "version" in data__creationinfo_keys:
                     data__creationinfo_keys.remove("version")
                     data__creationinfo__version = data__creationinfo["version"]
-                    if not isinstance(data__creationinfo__version, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".creation_info.version must be string")
+                    if not isinstance(data__creationinfo__version, (str, NoneType)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".creation_info.version must be string or null")
+                if "ptychopinn_version" in data__creationinfo_keys:
+                    data__creationinfo_keys.remove("ptychopinn_version")
+                    data__creationinfo__ptychopinnversion = data__creationinfo["ptychopinn_version"]
+                    if not isinstance(data__creationinfo__ptychopinnversion, (str, NoneType)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".creation_info.ptychopinn_version must be string or null")
         if "physics_parameters" in data_keys:
             data_keys.remove("physics_parameters")
             data__physicsparameters = data["physics_parameters"]
@@ -76,47 +81,57 @@ def validate_urn_pytest_npzcontract_metadata_1_0_0(data, custom_formats={}, name
                 if "nphotons" in data__physicsparameters_keys:
                     data__physicsparameters_keys.remove("nphotons")
                     data__physicsparameters__nphotons = data__physicsparameters["nphotons"]
-                    if not isinstance(data__physicsparameters__nphotons, (int, float, Decimal)) or isinstance(data__physicsparameters__nphotons, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.nphotons must be number")
+                    if not isinstance(data__physicsparameters__nphotons, (int, float, Decimal, NoneType)) or isinstance(data__physicsparameters__nphotons, bool):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.nphotons must be number or null")
                     if isinstance(data__physicsparameters__nphotons, (int, float, Decimal)) and not isinstance(data__physicsparameters__nphotons, bool):
                         if data__physicsparameters__nphotons <= 0:
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.nphotons must be bigger than 0")
                 if "N" in data__physicsparameters_keys:
                     data__physicsparameters_keys.remove("N")
                     data__physicsparameters__N = data__physicsparameters["N"]
-                    if not isinstance(data__physicsparameters__N, (int)) and not (isinstance(data__physicsparameters__N, float) and data__physicsparameters__N.is_integer()) or isinstance(data__physicsparameters__N, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.N must be integer")
+                    if not isinstance(data__physicsparameters__N, (int, NoneType)) and not (isinstance(data__physicsparameters__N, float) and data__physicsparameters__N.is_integer()) or isinstance(data__physicsparameters__N, bool):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.N must be integer or null")
                     if isinstance(data__physicsparameters__N, (int, float, Decimal)) and not isinstance(data__physicsparameters__N, bool):
                         if data__physicsparameters__N < 1:
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.N must be bigger than or equal to 1")
                 if "gridsize" in data__physicsparameters_keys:
                     data__physicsparameters_keys.remove("gridsize")
                     data__physicsparameters__gridsize = data__physicsparameters["gridsize"]
-                    if not isinstance(data__physicsparameters__gridsize, (int)) and not (isinstance(data__physicsparameters__gridsize, float) and data__physicsparameters__gridsize.is_integer()) or isinstance(data__physicsparameters__gridsize, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.gridsize must be integer")
+                    if not isinstance(data__physicsparameters__gridsize, (int, NoneType)) and not (isinstance(data__physicsparameters__gridsize, float) and data__physicsparameters__gridsize.is_integer()) or isinstance(data__physicsparameters__gridsize, bool):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.gridsize must be integer or null")
                     if isinstance(data__physicsparameters__gridsize, (int, float, Decimal)) and not isinstance(data__physicsparameters__gridsize, bool):
                         if data__physicsparameters__gridsize < 1:
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.gridsize must be bigger than or equal to 1")
                 if "probe_trainable" in data__physicsparameters_keys:
                     data__physicsparameters_keys.remove("probe_trainable")
                     data__physicsparameters__probetrainable = data__physicsparameters["probe_trainable"]
-                    if not isinstance(data__physicsparameters__probetrainable, (bool)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.probe_trainable must be boolean")
+                    if not isinstance(data__physicsparameters__probetrainable, (bool, NoneType)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.probe_trainable must be boolean or null")
                 if "intensity_scale_trainable" in data__physicsparameters_keys:
                     data__physicsparameters_keys.remove("intensity_scale_trainable")
                     data__physicsparameters__intensityscaletrainable = data__physicsparameters["intensity_scale_trainable"]
-                    if not isinstance(data__physicsparameters__intensityscaletrainable, (bool)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.intensity_scale_trainable must be boolean")
+                    if not isinstance(data__physicsparameters__intensityscaletrainable, (bool, NoneType)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.intensity_scale_trainable must be boolean or null")
                 if "nll_weight" in data__physicsparameters_keys:
                     data__physicsparameters_keys.remove("nll_weight")
                     data__physicsparameters__nllweight = data__physicsparameters["nll_weight"]
-                    if not isinstance(data__physicsparameters__nllweight, (int, float, Decimal)) or isinstance(data__physicsparameters__nllweight, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.nll_weight must be number")
+                    if not isinstance(data__physicsparameters__nllweight, (int, float, Decimal, NoneType)) or isinstance(data__physicsparameters__nllweight, bool):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.nll_weight must be number or null")
                 if "model_type" in data__physicsparameters_keys:
                     data__physicsparameters_keys.remove("model_type")
                     data__physicsparameters__modeltype = data__physicsparameters["model_type"]
-                    if not isinstance(data__physicsparameters__modeltype, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.model_type must be string")
+                    if not isinstance(data__physicsparameters__modeltype, (str, NoneType)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.model_type must be string or null")
+                if "scale_contract_version" in data__physicsparameters_keys:
+                    data__physicsparameters_keys.remove("scale_contract_version")
+                    data__physicsparameters__scalecontractversion = data__physicsparameters["scale_contract_version"]
+                    if not isinstance(data__physicsparameters__scalecontractversion, (str, NoneType)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.scale_contract_version must be string or null")
+                if "measurement_domain" in data__physicsparameters_keys:
+                    data__physicsparameters_keys.remove("measurement_domain")
+                    data__physicsparameters__measurementdomain = data__physicsparameters["measurement_domain"]
+                    if not isinstance(data__physicsparameters__measurementdomain, (str, NoneType)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".physics_parameters.measurement_domain must be string or null")
         if "training_parameters" in data_keys:
             data_keys.remove("training_parameters")
             data__trainingparameters = data["training_parameters"]
@@ -128,24 +143,24 @@ def validate_urn_pytest_npzcontract_metadata_1_0_0(data, custom_formats={}, name
                 if "n_images" in data__trainingparameters_keys:
                     data__trainingparameters_keys.remove("n_images")
                     data__trainingparameters__nimages = data__trainingparameters["n_images"]
-                    if not isinstance(data__trainingparameters__nimages, (int)) and not (isinstance(data__trainingparameters__nimages, float) and data__trainingparameters__nimages.is_integer()) or isinstance(data__trainingparameters__nimages, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".training_parameters.n_images must be integer")
+                    if not isinstance(data__trainingparameters__nimages, (int, NoneType)) and not (isinstance(data__trainingparameters__nimages, float) and data__trainingparameters__nimages.is_integer()) or isinstance(data__trainingparameters__nimages, bool):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".training_parameters.n_images must be integer or null")
                     if isinstance(data__trainingparameters__nimages, (int, float, Decimal)) and not isinstance(data__trainingparameters__nimages, bool):
                         if data__trainingparameters__nimages < 0:
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".training_parameters.n_images must be bigger than or equal to 0")
                 if "batch_size" in data__trainingparameters_keys:
                     data__trainingparameters_keys.remove("batch_size")
                     data__trainingparameters__batchsize = data__trainingparameters["batch_size"]
-                    if not isinstance(data__trainingparameters__batchsize, (int)) and not (isinstance(data__trainingparameters__batchsize, float) and data__trainingparameters__batchsize.is_integer()) or isinstance(data__trainingparameters__batchsize, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".training_parameters.batch_size must be integer")
+                    if not isinstance(data__trainingparameters__batchsize, (int, NoneType)) and not (isinstance(data__trainingparameters__batchsize, float) and data__trainingparameters__batchsize.is_integer()) or isinstance(data__trainingparameters__batchsize, bool):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".training_parameters.batch_size must be integer or null")
                     if isinstance(data__trainingparameters__batchsize, (int, float, Decimal)) and not isinstance(data__trainingparameters__batchsize, bool):
                         if data__trainingparameters__batchsize < 1:
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".training_parameters.batch_size must be bigger than or equal to 1")
                 if "nepochs" in data__trainingparameters_keys:
                     data__trainingparameters_keys.remove("nepochs")
                     data__trainingparameters__nepochs = data__trainingparameters["nepochs"]
-                    if not isinstance(data__trainingparameters__nepochs, (int)) and not (isinstance(data__trainingparameters__nepochs, float) and data__trainingparameters__nepochs.is_integer()) or isinstance(data__trainingparameters__nepochs, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".training_parameters.nepochs must be integer")
+                    if not isinstance(data__trainingparameters__nepochs, (int, NoneType)) and not (isinstance(data__trainingparameters__nepochs, float) and data__trainingparameters__nepochs.is_integer()) or isinstance(data__trainingparameters__nepochs, bool):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".training_parameters.nepochs must be integer or null")
                     if isinstance(data__trainingparameters__nepochs, (int, float, Decimal)) and not isinstance(data__trainingparameters__nepochs, bool):
                         if data__trainingparameters__nepochs < 0:
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".training_parameters.nepochs must be bigger than or equal to 0")

@@ -35,6 +35,11 @@ from ..metadata.model import create_metadata
 from .simulate import simulate_dataset
 
 LEGACY_FORMS = ("diff3d", "uint16", "pickled-metadata", "4d-Y")
+#: Forms ``profile=`` writes (the built-in profiles of :mod:`pytest_npzcontract.contract`).
+PROFILE_FORMS = ("canonical", "train", "raw", "count-intensity")
+#: The scaling pair count-intensity files record (it selects that profile when none is named).
+COUNT_SCALE = {"scale_contract_version": "ci_intensity_v2",
+               "measurement_domain": "count_intensity"}
 SCRIPT = "pytest_npzcontract.physics.factory"
 _UINT16_MAX = np.iinfo(np.uint16).max
 # Refusals of user-supplied metadata that the raw writer may still put on disk.
@@ -45,9 +50,14 @@ def write_dataset(path: str | os.PathLike, *, n_images: int = 8, N: int = 64,
                   nphotons: float = 1e9, gridsize: int = 1, with_Y: bool = True,
                   metadata: bool | Mapping[str, Any] = True, legacy: str | Iterable[str] = (),
                   overrides: Mapping[str, Any] | None = None, drop: str | Iterable[str] = (),
-                  seed: int = 0, compressed: bool = False) -> Path:
+                  seed: int = 0, compressed: bool = False, profile: str = "canonical") -> Path:
     """Simulate a dataset and write it at exactly ``path`` (parents created); return the path.
 
+    - ``profile``: the form to write, clean under that profile: ``"canonical"``; ``"train"``
+      (plus ``xcoords_start``/``ycoords_start``); ``"raw"`` (float32 amplitude under ``diff3d``,
+      with ``scan_index`` and the start coordinates, so both of the reference's raw loaders read
+      it); ``"count-intensity"`` (float32 photon counts under ``diffraction``, and the scaling
+      pair ``ci_intensity_v2``/``count_intensity`` in the metadata).
     - ``metadata``: ``True`` generates it, ``False`` omits it, a mapping is deep-merged over the
       generated metadata (nested mappings merge, anything else replaces).
     - ``legacy``: any of ``"diff3d"`` (key ``diff3d`` instead of ``diffraction``), ``"uint16"``
@@ -64,6 +74,11 @@ def write_dataset(path: str | os.PathLike, *, n_images: int = 8, N: int = 64,
     """
     forms = _legacy_forms(legacy)
     _check_arguments(n_images, N, nphotons, gridsize, metadata, seed)
+    if profile not in PROFILE_FORMS:
+        raise ValueError(f"unknown profile {profile!r} (choose from {', '.join(PROFILE_FORMS)})")
+    if forms and profile != "canonical":
+        raise ValueError("legacy forms apply to the canonical profile only, not "
+                         f"profile={profile!r}")
     overrides = dict(overrides or {})
     dropped = _names(drop, "drop")
     if overlap := sorted(dropped & overrides.keys()):
@@ -78,6 +93,7 @@ def write_dataset(path: str | os.PathLike, *, n_images: int = 8, N: int = 64,
     meta = _metadata(metadata, sim, n_images=n_images, N=N, nphotons=nphotons,
                      gridsize=gridsize, seed=seed)
     _apply_legacy(arrays, forms, sim.counts, nphotons)
+    _apply_profile(arrays, meta, profile, sim.counts)
 
     raw_metadata = overrides.pop(METADATA_KEY, None)
     for key, value in overrides.items():
@@ -185,6 +201,19 @@ def _apply_legacy(arrays: dict[str, np.ndarray], forms: frozenset[str], counts: 
         arrays.update(renamed)
     if "4d-Y" in forms:
         arrays["Y"] = arrays["Y"][..., np.newaxis]
+
+
+def _apply_profile(arrays: dict[str, np.ndarray], meta: dict | None, profile: str,
+                   counts: np.ndarray) -> None:
+    if profile in ("train", "raw"):
+        arrays["xcoords_start"] = arrays["xcoords"].copy()
+        arrays["ycoords_start"] = arrays["ycoords"].copy()
+    if profile == "raw":
+        arrays["diff3d"] = arrays.pop("diffraction")
+    if profile == "count-intensity":
+        arrays["diffraction"] = np.rint(counts).astype(np.float32)
+        if meta is not None:
+            meta.setdefault("physics_parameters", {}).update(COUNT_SCALE)
 
 
 def _json_text(meta: Mapping[str, Any]) -> str:

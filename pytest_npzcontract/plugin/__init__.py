@@ -135,8 +135,11 @@ def npz_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[...,
     (relative to ``tmp_path``) instead of a path. Deterministic per test: unless ``seed`` is
     given, it comes from the test id and the call's position in the test.
 
+    ``profile`` writes a dataset clean under that profile (``canonical``, ``train``, ``raw``,
+    ``count-intensity``).
+
     >>> def test_split(npz_factory):
-    ...     src = npz_factory("raw.npz", nphotons=1e6, legacy=["diff3d"])
+    ...     src = npz_factory("raw.npz", nphotons=1e6, profile="raw")
     ...     bad = npz_factory(overrides={"probeGuess": np.ones((32, 32), np.complex64)})
     """
     from ..physics.factory import write_dataset
@@ -148,7 +151,7 @@ def npz_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[...,
                 nphotons: float = 1e9, gridsize: int = 1, with_Y: bool = True,
                 metadata: bool | Mapping[str, Any] = True, legacy: str | Iterable[str] = (),
                 overrides: Mapping[str, Any] | None = None, drop: str | Iterable[str] = (),
-                seed: int | None = None) -> Path:
+                seed: int | None = None, profile: str = "canonical") -> Path:
         __tracebackhide__ = True
         nonlocal calls
         calls += 1
@@ -159,7 +162,8 @@ def npz_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[...,
             with suspended():
                 return write_dataset(path, n_images=n_images, N=N, nphotons=nphotons,
                                      gridsize=gridsize, with_Y=with_Y, metadata=metadata,
-                                     legacy=legacy, overrides=overrides, drop=drop, seed=seed)
+                                     legacy=legacy, overrides=overrides, drop=drop, seed=seed,
+                                     profile=profile)
         except ValueError as exc:
             # A bad argument is the test's mistake: show the test line, not the factory's.
             raise ValueError(str(exc)) from None

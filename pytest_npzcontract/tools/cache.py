@@ -161,6 +161,8 @@ def _salt(settings: Settings) -> bytes:
 
     options = settings.check_options()
     options["limits"] = dataclasses.asdict(options["limits"])
+    # Which profile checks a file depends on its path through these (Settings.profile_for).
+    options["profile"], options["path_profiles"] = settings.profile, dict(settings.profiles)
     text = json.dumps({"format": FORMAT, "version": version, "code": _code_fingerprint(),
                        "options": options}, sort_keys=True, default=repr)
     return text.encode("utf-8", "surrogateescape")
@@ -189,9 +191,10 @@ def _report_to(report: Report) -> dict[str, Any]:
             del item["file"]  # re-stamped with the path of the run that reads the entry
         findings.append(item)
     return {"findings": findings, "keys": report.keys, "metadata": report.metadata,
-            "metadata_encoding": report.metadata_encoding}
+            "metadata_encoding": report.metadata_encoding, "profile": report.profile}
 
 
 def _report_from(data: dict[str, Any], path: str) -> Report:
     findings = [Finding(**{"file": path, **item}) for item in data["findings"]]
-    return Report(path, findings, dict(data["keys"]), data["metadata"], data["metadata_encoding"])
+    return Report(path, findings, dict(data["keys"]), data["metadata"], data["metadata_encoding"],
+                  data.get("profile"))

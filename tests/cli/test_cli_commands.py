@@ -76,7 +76,7 @@ def test_show_json_and_merged_lineage(tmp_path: Path):
 def test_show_legacy_and_unreadable_files():
     legacy = invoke("show", str(FIXTURES / "legacy" / "reference_sim.npz"))
     assert legacy.exit_code == 0
-    assert "Y            (4, 32, 32, 1)" in legacy.stdout
+    assert "Y            (4, 64, 64, 1)" in legacy.stdout
     assert "metadata (pickled-json):" in legacy.stdout
     bare = invoke("show", str(FIXTURES / "legacy" / "no_metadata.npz")).stdout
     assert "metadata: none" in bare

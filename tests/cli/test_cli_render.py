@@ -17,13 +17,14 @@ from pytest_npzcontract.cli.render import (
 
 RUN = LintRun(
     reports=[
-        Report("a.npz", [Finding("a.npz", "Y", "legacy-key", "warning", "Y is 4-D")]),
+        Report("a.npz", [Finding("a.npz", "Y", "legacy-key", "warning", "Y is 4-D")],
+               profile="raw"),
         Report("b,c:d.npz", [
             Finding("b,c:d.npz", None, "unreadable", "error", "100% broken\nline two\r",
                     hint="re-create it"),
             Finding("b,c:d.npz", "diffraction", "shape-mismatch", "info", "N=32 is unusual"),
         ]),
-        Report("ok.npz"),
+        Report("ok.npz", profile="canonical"),
     ],
     skipped=[Skipped("link.npz", "symlink to /x.npz, outside data; not followed")],
     settings={"mode": "warn"},
@@ -44,6 +45,8 @@ def test_github_lines():
         "%0Afix: re-create it",
         "::notice file=link.npz,title=npzcontract skipped::symlink to /x.npz, outside data; "
         "not followed",
+        "checked against profile raw: 1 file (a.npz)",
+        "checked against profile canonical: 2 files (b,c:d.npz, ok.npz)",
         "3 files checked: 2 passed, 1 failed; 1 error, 1 warning, 1 info; 1 skipped",
     ]
     verbose = LintRun(RUN.reports, show_info=True)
@@ -60,17 +63,21 @@ def test_text_lines():
         "fix legacy-key: run `npzcontract migrate` to convert to the canonical form",
         "fix unreadable: re-create it",
         "",
+        "checked against profile raw: 1 file (a.npz)",
+        "checked against profile canonical: 2 files (b,c:d.npz, ok.npz)",
         "3 files checked: 2 passed, 1 failed; 1 error, 1 warning, 1 info; 1 skipped",
     ]
-    assert render_text(LintRun([Report("ok.npz")])) == (
-        "1 file checked: 1 passed, 0 failed; 0 errors, 0 warnings, 0 info")
+    assert render_text(LintRun([Report("ok.npz", profile="train")])) == (
+        "checked against profile train\n1 file checked: 1 passed, 0 failed; 0 errors, 0 warnings, 0 info")
 
 
 def test_json_document():
     data = json.loads(render_json(RUN))
     assert data["version"] == 1 and data["settings"] == {"mode": "warn"}
     assert [f["file"] for f in data["files"]] == ["a.npz", "b,c:d.npz", "ok.npz"]
+    assert data["files"][0]["profile"] == "raw"
     assert data["files"][1] == {"file": "b,c:d.npz", "ok": False, "metadata_encoding": None,
+                                "profile": None,
                                 "counts": {"error": 1, "warning": 0, "info": 1}}
     assert len(data["findings"]) == 3
     assert data["skipped"] == [{"path": "link.npz",

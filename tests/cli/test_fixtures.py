@@ -32,7 +32,7 @@ def test_fixtures_stay_small():
     for path in FIXTURES.glob("*/*.npz"):
         sizes[path.parent.name] += path.stat().st_size
     assert sizes["valid"] < 1 << 20
-    assert sum(sizes.values()) < 2 << 20
+    assert sum(sizes.values()) < 3 << 20  # N=64 frames: the smallest size the model accepts
 
 
 def test_valid_fixtures_are_clean_in_strict_mode():

@@ -34,7 +34,7 @@ def test_no_configuration_gives_defaults_rooted_at_the_cwd(tmp_path: Path):
     settings = load_settings(cwd=tmp_path, search=False)
     assert settings == Settings(root=tmp_path)
     assert (settings.mode, settings.profile, settings.values, settings.jobs) == (
-        "strict", "canonical", True, 1)
+        "strict", None, True, 1)
     assert settings.include == ("*.npz",) and settings.exclude == ()
 
 
@@ -66,7 +66,8 @@ required = ["scan_index"]
     assert dict(s.rules) == {"not-normalized": "off"}
     assert s.limits == DEFAULT_LIMITS.with_(max_metadata_bytes=1024)
     assert s.build_contract().keys["scan_index"].required
-    assert s.check_options()["contract"] == {"required": ["scan_index"]}
+    assert s.check_options()["profiles"]["count-intensity"].keys["scan_index"].required
+    assert s.build_contract().profile == "count-intensity"
 
 
 @pytest.mark.parametrize("body, message", [

@@ -55,6 +55,20 @@ def _with_nan(a):
     return d
 
 
+def _without_nphotons(*value):
+    meta = valid_metadata()
+    del meta["physics_parameters"]["nphotons"]
+    if value:
+        meta["physics_parameters"]["nphotons"] = value[0]
+    return meta
+
+
+def _scaled(version, domain):
+    meta = valid_metadata()
+    meta["physics_parameters"].update(scale_contract_version=version, measurement_domain=domain)
+    return meta
+
+
 CASES = [
     ("missing probe", _drop("probeGuess"), "missing-key"),
     ("diff3d legacy key", lambda a: ({**{k: v for k, v in a.items() if k != "diffraction"},
@@ -62,7 +76,25 @@ CASES = [
     ("4-D Y", _set("Y", lambda a: a["Y"][..., None]), "legacy-key"),
     ("legacy nphotons", lambda a: ({**a, "nphotons": np.array(1e6)}, None), "legacy-key"),
     ("float64 diffraction", _set("diffraction", lambda a: a["diffraction"].astype(np.float64)),
+     "dtype-precision"),
+    ("complex128 object", _set("objectGuess", lambda a: a["objectGuess"].astype(np.complex128)),
+     "dtype-precision"),
+    ("real probe", _set("probeGuess", lambda a: np.abs(a["probeGuess"]).astype(np.float32)),
      "bad-dtype"),
+    ("no nphotons", lambda a: (a, np.array(json.dumps(_without_nphotons()))),
+     "parameter-missing"),
+    ("null nphotons", lambda a: (a, np.array(json.dumps(_without_nphotons(None)))),
+     "parameter-missing"),
+    ("N=32", lambda a: (valid_arrays(N=32), np.array(json.dumps(valid_metadata(N=32)))),
+     "unsupported-size"),
+    ("(H, W, n) frames", _set("diffraction", lambda a: np.ascontiguousarray(
+        np.transpose(a["diffraction"], (1, 2, 0)))), "transposed-layout"),
+    ("partial scaling pair", lambda a: (a, np.array(json.dumps(_scaled("ci_intensity_v2", None)))),
+     "scale-contract"),
+    ("contradictory scaling pair", lambda a: (a, np.array(json.dumps(
+        _scaled("legacy_v1", "count_intensity")))), "scale-contract"),
+    ("unknown scaling pair", lambda a: (a, np.array(json.dumps(_scaled("v9", "photons")))),
+     "scale-contract"),
     ("2-D xcoords", _set("xcoords", lambda a: a["xcoords"][:, None]), "bad-ndim"),
     ("probe size", _set("probeGuess", lambda a: np.ones((32, 32), np.complex64)),
      "shape-mismatch"),
@@ -151,14 +183,20 @@ def test_rule_level_overrides(tmp_path, base):
         check_file(path, rule_levels={"metadata-missing": "loud"})
 
 
-def test_raw_profile_accepts_diff3d_intensity(tmp_path, base):
-    # the photon counts behind base (recorded nphotons 1e6), as a raw detector stores them
-    counts = np.rint(simulate_dataset(n_images=4, N=64, nphotons=1e6, seed=0).counts
-                     ).astype(np.uint16)
-    arrays = {k: v for k, v in base.items() if k != "diffraction"} | {"diff3d": counts}
-    path = _write(tmp_path, arrays)
+def test_raw_profile_takes_diff3d_amplitude_and_count_intensity_takes_counts(tmp_path, base):
+    amplitude = {k: v for k, v in base.items() if k != "diffraction"} | {
+        "diff3d": base["diffraction"]}
+    path = _write(tmp_path, amplitude)
     assert _rules(check_file(path)) == {"legacy-key"}
     assert check_file(path, profile="raw").findings == []
+    assert check_file(path, profile="raw").profile == "raw"
+    # the photon counts behind base (recorded nphotons 1e6), as a raw detector stores them
+    counts = {**amplitude, "diff3d": np.rint(simulate_dataset(
+        n_images=4, N=64, nphotons=1e6, seed=0).counts).astype(np.uint16)}
+    counts_path = _write(tmp_path, counts, name="counts.npz")
+    raw = check_file(counts_path, profile="raw")
+    assert ("diff3d", "bad-dtype") in {(f.key, f.rule) for f in raw.findings}
+    assert check_file(counts_path, profile="count-intensity").findings == []
 
 
 def test_all_findings_are_collected_not_just_the_first(tmp_path, base):

@@ -54,3 +54,16 @@ def test_readme_first_command_lints_the_bundled_fixtures_cleanly(tmp_path):
                             text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "6 files checked: 6 passed, 0 failed; 0 errors" in result.stdout
+
+
+def test_contract_profile_table_matches_the_profiles_in_code():
+    from pytest_npzcontract.contract.profiles import PROFILES
+
+    rows = {}
+    for line in (DOCS / "contract.md").read_text().splitlines():
+        m = re.match(r"\| `([a-z-]+)` \| PtychoPINN [^|]+ \| ([^|]+) \|", line)
+        if m:
+            rows[m.group(1)] = set(re.findall(r"`(\w+)`", m.group(2)))
+    assert list(rows) == list(PROFILES)
+    for name, required in rows.items():
+        assert required == set(PROFILES[name].required), name

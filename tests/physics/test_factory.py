@@ -98,7 +98,8 @@ def test_all_legacy_forms_at_once_is_the_raw_reference_layout(tmp_path):
 
 @pytest.mark.parametrize(("kwargs", "rule"), [
     ({"drop": ["probeGuess"]}, "missing-key"),
-    ({"overrides": {"diffraction": np.ones((8, 64, 64))}}, "bad-dtype"),
+    ({"overrides": {"diffraction": np.ones((8, 64, 64))}}, "dtype-precision"),
+    ({"overrides": {"diffraction": np.ones((8, 64, 64), np.float16)}}, "bad-dtype"),
     ({"overrides": {"objectGuess": np.ones((2, 128, 128), np.complex64)}}, "bad-ndim"),
     ({"overrides": {"probeGuess": np.ones((32, 32), np.complex64)}}, "shape-mismatch"),
     ({"overrides": {"xcoords": np.zeros(7)}}, "n-images-mismatch"),

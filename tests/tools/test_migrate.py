@@ -93,7 +93,7 @@ def test_the_transformation_record_lists_every_conversion_and_the_source(migrate
                                  "sha256": sha256_file(source)}]
     assert [c["kind"] for c in record["parameters"]["conversions"]] == [
         "rename", "cast", "drop", "metadata-created", "metadata-field", "metadata-field"]
-    assert metadata["physics_parameters"] == {"nphotons": 1e4, "N": 32}
+    assert metadata["physics_parameters"] == {"nphotons": 1e4, "N": 64}
     assert metadata["creation_info"]["timestamp"] == "unknown"
     _, kept = load_npz(migrated / "reference_sim.npz")
     _, original = load_npz(LEGACY / "reference_sim.npz")
@@ -137,7 +137,7 @@ def test_dry_run_writes_nothing(tmp_path: Path):
     before = path.read_bytes()
     result = migrate(path, "--dry-run", "-o", tmp_path / "new.npz")
     assert result.exit_code == 0
-    assert "squeeze Y (4, 32, 32, 1) -> (4, 32, 32)" in result.stdout
+    assert "squeeze Y (4, 64, 64, 1) -> (4, 64, 64)" in result.stdout
     assert "nothing written (dry run)" in result.stdout
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sim.npz"]
@@ -151,7 +151,7 @@ def test_missing_metadata_needs_nphotons_and_n_defaults_to_the_probe(tmp_path: P
     assert "the file has no metadata: give --nphotons" in refused.stderr
     assert migrate(path, "--in-place", "--nphotons", "2e5", "--gridsize", "2").exit_code == 0
     _, metadata = load_npz(path)
-    assert metadata["physics_parameters"] == {"nphotons": 2e5, "N": 32, "gridsize": 2}
+    assert metadata["physics_parameters"] == {"nphotons": 2e5, "N": 64, "gridsize": 2}
 
 
 def test_conflicting_values_are_refused_and_the_file_is_untouched(tmp_path: Path):

@@ -228,13 +228,14 @@ def test_dataset_without_recorded_nphotons_fails_before_training(tmp_path):
     path = write_dataset(tmp_path / "train.npz", simulated_at=1e6, recorded=None)
     r = run_smoke(data=path)
     assert not r.passed
-    assert check_named(r, "nphotons-recorded").passed is False
+    reload = check_named(r, "strict-reload")
+    assert reload.passed is False and "parameter-missing" in reload.detail
     assert r.loss_first is None and r.nphotons_used is None
 
 
 def test_dataset_that_breaks_the_contract_fails_before_training(tmp_path):
     ds = simulate_dataset(n_images=4, N=16, nphotons=1e6)
-    arrays = {**ds.arrays, "diffraction": ds.arrays["diffraction"].astype(np.float64)}
+    arrays = {**ds.arrays, "diffraction": ds.arrays["diffraction"].astype(np.float16)}
     path = tmp_path / "bad.npz"
     save_npz(path, arrays, metadata=create_metadata({"nphotons": 1e6, "N": 16}, "test"))
     r = run_smoke(data=path)

@@ -120,7 +120,10 @@ def run_smoke(*, nphotons: float = 1e6, n_images: int = 16, N: int = 32, steps: 
 
 def _check_and_train(result: SmokeResult, path: Path, simulated_photons: float | None) -> None:
     """Fill ``result`` in place, stopping at the first check that makes training pointless."""
-    report = check_file(path, mode="strict", values=True)
+    # The smoke model is fully convolutional: any N trains, so an N the reference model does
+    # not accept is worth knowing (info) but not a failure here. A missing nphotons is.
+    report = check_file(path, mode="strict", values=True,
+                        rule_levels={"unsupported-size": "info"})
     if report.ok:
         warned = ", ".join(sorted(report.rules("warning")))
         detail = f"clean (warnings: {warned})" if warned else "clean"
