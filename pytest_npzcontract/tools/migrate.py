@@ -9,10 +9,14 @@ Conversions (each recorded in the new transformation record):
   roots every pattern. Float diffraction is never rooted (only cast), so one ``sqrt`` choice
   can be applied to a whole folder safely.
 - 4-D ``Y`` with a trailing axis of 1 squeezed to (n, H, W); the bytes are unchanged.
+- frames stored (H, W, n) (``transposed-layout``: n equal to the number of scan positions)
+  transposed to (n, H, W); the written file's digests are those of the transposed arrays.
+- complex128 ``objectGuess``/``probeGuess``/``Y`` cast to complex64 (``dtype-precision``).
 - pickled / bytes ``_metadata`` re-encoded as JSON text; a legacy top-level scalar ``nphotons``
   moved into ``physics_parameters``.
 - missing metadata created from ``nphotons`` (required), ``N`` (default: the probe's size) and
-  ``gridsize``; creation time and host are recorded as ``unknown``.
+  ``gridsize``; creation time and host are recorded as ``unknown``. Metadata that records no
+  nphotons (absent or null, as the reference writer may leave it) needs ``nphotons``.
 
 Every other array is copied, and the written file is re-read and compared (SHA-256 of dtype,
 shape and bytes of every array) before it replaces anything::
@@ -141,8 +145,10 @@ def plan_arrays(arrays: dict[str, np.ndarray], metadata: dict | None, encoding: 
 
         options = estimated_options(plan, arrays, metadata, options)
     _rename_diff3d(plan)
+    _transpose_frames(plan)
     _fix_diffraction(plan, options.sqrt)
     _squeeze_y(plan)
+    _narrow_complex(plan)
     _fix_metadata(plan, encoding, options)
     if plan.metadata is not None:
         _upgrade_schema(plan)
@@ -167,6 +173,30 @@ def _rename_diff3d(plan: MigrationPlan) -> None:
     plan.arrays = {("diffraction" if k == "diff3d" else k): v for k, v in plan.arrays.items()}
     plan.conversions.append(Conversion("rename", "rename diff3d -> diffraction",
                                        {"key": "diff3d", "to": "diffraction"}))
+
+
+def _transpose_frames(plan: MigrationPlan) -> None:
+    data, coords = plan.arrays.get("diffraction"), plan.arrays.get("xcoords")
+    if data is None or coords is None or data.ndim != 3 or coords.ndim != 1:
+        return
+    h, w, n = data.shape
+    if n == coords.shape[0] and h == w and h != n:
+        plan.arrays["diffraction"] = np.ascontiguousarray(np.transpose(data, (2, 0, 1)))
+        plan.conversions.append(Conversion(
+            "transpose", f"transpose diffraction {_shape(data.shape)} -> "
+            f"{_shape((n, h, w))} (frames were stored last-axis-first)",
+            {"key": "diffraction", "from": list(data.shape), "to": [n, h, w], "axes": [2, 0, 1]}))
+
+
+def _narrow_complex(plan: MigrationPlan) -> None:
+    for key in ("objectGuess", "probeGuess", "Y"):
+        data = plan.arrays.get(key)
+        if data is None or data.dtype.kind != "c" or data.dtype.itemsize <= 8:
+            continue
+        plan.arrays[key] = data.astype(np.complex64)
+        plan.conversions.append(Conversion(
+            "cast", f"cast {key} {data.dtype} -> complex64",
+            {"key": key, "from": str(data.dtype), "to": "complex64"}))
 
 
 def _fix_diffraction(plan: MigrationPlan, sqrt: bool | None) -> None:
@@ -242,6 +272,16 @@ def _fix_metadata(plan: MigrationPlan, encoding: str | None, options: MigrateOpt
         _create_metadata(plan, wanted)
         return
     physics = plan.metadata.setdefault("physics_parameters", {})
+    if not isinstance(physics, dict):
+        return  # not an object: the schema check names it
+    if physics.get("nphotons") is None and "nphotons" not in wanted:
+        from ..metadata.parameters import recorded_nphotons
+
+        if recorded_nphotons(plan.metadata) is None:
+            plan.problems.append(Problem(
+                "the metadata records no nphotons (absent or null): give --nphotons so the "
+                "migrated file records the dose", usage=True))
+            return
     for name, (value, origin) in wanted.items():
         stored = physics.get(name)
         if stored is None:

@@ -15,6 +15,7 @@ from pytest_npzcontract.base.report import Finding, Report
 from pytest_npzcontract.cli import cli
 from pytest_npzcontract.cli.render import RENDERERS, LintRun, Skipped
 from pytest_npzcontract.contract.rules import RULES
+from pytest_npzcontract.physics.factory import write_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
@@ -22,6 +23,10 @@ SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json")
 
 def lint(fmt: str, *paths: str):
     return CliRunner().invoke(cli, ["lint", "--no-config", "--format", fmt, *paths])
+
+
+#: The fixtures hold no info finding by default: this level makes legacy keys one (a SARIF note).
+LEGACY_AS_INFO = ("--rule", "legacy-key=info")
 
 
 @pytest.fixture
@@ -40,8 +45,8 @@ def test_the_vendored_schema_is_the_published_one():
 
 
 def test_sarif_of_the_fixtures_validates_and_has_one_result_per_finding(fixtures_cwd):
-    text_run = json.loads(lint("json", "fixtures").stdout)
-    result = lint("sarif", "fixtures")
+    text_run = json.loads(lint("json", *LEGACY_AS_INFO, "fixtures").stdout)
+    result = lint("sarif", *LEGACY_AS_INFO, "fixtures")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert sarif_errors(document) == []
@@ -79,13 +84,15 @@ def test_junit_parses_with_one_testcase_per_file(fixtures_cwd, tmp_path: Path):
     link = tmp_path / "tree"
     link.mkdir()
     (link / "gone.npz").symlink_to(tmp_path / "missing.npz")
-    result = lint("junit", "fixtures/valid", "fixtures/broken", str(link))
+    write_dataset(link / "small.npz", n_images=4, N=32)  # unsupported-size, here an info
+    result = lint("junit", "--rule", "unsupported-size=info", "fixtures/valid", "fixtures/broken",
+                  str(link))
     assert result.exit_code == 1
     root = ET.fromstring(result.stdout.encode())
     assert root.tag == "testsuites"
     suite = root.find("testsuite")
     cases = suite.findall("testcase")
-    assert len(cases) == int(suite.get("tests")) == 2 + 6 + 1
+    assert len(cases) == int(suite.get("tests")) == 2 + 6 + 1 + 1
     failed = {c.get("name"): c.find("failure") for c in cases if c.find("failure") is not None}
     assert len(failed) == int(suite.get("failures")) == 6
     assert failed["fixtures/broken/missing_probe.npz"].get("type") == "missing-key"
@@ -98,7 +105,7 @@ def test_junit_parses_with_one_testcase_per_file(fixtures_cwd, tmp_path: Path):
     info = failed["fixtures/broken/missing_probe.npz"]
     assert info is not None
     outs = [c.find("system-out").text for c in cases if c.find("system-out") is not None]
-    assert any("info shape-mismatch" in text for text in outs)
+    assert any("info unsupported-size" in text for text in outs)
 
 
 def test_junit_escapes_control_characters_and_undecodable_names():

@@ -70,7 +70,7 @@ def test_real_metadata_takes_the_fast_path(document):
 
 def test_invalid_metadata_is_explained_by_jsonschema():
     assert validate_metadata_schema({"physics_parameters": {"nphotons": -1, "N": True}}) == [
-        "physics_parameters.N: True is not of type 'integer'",
+        "physics_parameters.N: True is not of type 'integer', 'null'",
         "physics_parameters.nphotons: -1 is less than or equal to the minimum of 0"]
 
 

@@ -212,7 +212,8 @@ def test_plans_refuse_what_cannot_be_converted_safely():
     assert negative.problems[0].message == "diffraction has negative counts; cannot take sqrt"
     complex_ = plan_arrays({"diffraction": counts.astype(np.complex64)}, {}, "json-unicode")
     assert "only integer or real float data can be converted" in complex_.problems[0].message
-    wide = plan_arrays({"diffraction": counts.astype(np.float64)}, {}, "json-unicode")
+    wide = plan_arrays({"diffraction": counts.astype(np.float64)},
+                       {"physics_parameters": {"nphotons": 1e6}}, "json-unicode")
     assert wide.arrays["diffraction"].dtype == np.float32 and not wide.problems
     assert [c.fields["sqrt"] for c in wide.conversions if c.kind == "cast"] == [False]
     # metadata without schema_version is read as the oldest version and upgraded
