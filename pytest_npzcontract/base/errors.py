@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .report import Finding
+    from .report import Finding, Report
 
 
 class NpzContractWarning(UserWarning):
@@ -16,7 +16,9 @@ class NpzContractWarning(UserWarning):
 class ContractViolation(ValueError):
     """Raised when data breaks the contract or cannot be read safely.
 
-    Every finding is kept on ``.findings``; the message shows them, capped.
+    Every finding is kept on ``.findings``; the message shows them, capped. ``.report`` is the
+    whole :class:`~pytest_npzcontract.base.report.Report` (warnings and info too) when the
+    violation comes from a check (``npz_check``), else ``None``.
 
     >>> try:
     ...     load_npz("broken.npz")
@@ -26,6 +28,7 @@ class ContractViolation(ValueError):
 
     def __init__(self, message: str | None = None, findings: Iterable[Finding] = ()) -> None:
         self.findings: list[Finding] = list(findings)
+        self.report: Report | None = None
         if message is None:
             from .report import format_findings
 

@@ -29,9 +29,9 @@ TRAIN = replace(
             "`ycoords_start`; float32 amplitude `diff3d` accepted in place of `diffraction`",
     keys={**DATA_001.keys,
           "xcoords_start": replace(DATA_001.keys["xcoords_start"], required=True,
-                                   description="start positions (the training loader reads them)"),
+                                   description="start positions, read by the training loader"),
           "ycoords_start": replace(DATA_001.keys["ycoords_start"], required=True,
-                                   description="start positions (the training loader reads them)"),
+                                   description="start positions, read by the training loader"),
           "diff3d": replace(DATA_001.keys["diff3d"], dtypes=("float32",), legacy=False,
                             values="amplitude",
                             description="amplitude, accepted in place of diffraction")})

@@ -37,6 +37,7 @@ MARKERS = {
                        "not checked; structural rules still apply"),
 }
 _SESSION_MODE = pytest.StashKey[tuple[ValidationMode, str]]()
+_SETTINGS = pytest.StashKey[Any]()
 _AUDIT = pytest.StashKey["WriteAudit"]()
 
 
@@ -92,12 +93,27 @@ def item_mode(item: pytest.Item) -> ValidationMode:
     return item.config.stash[_SESSION_MODE][0]
 
 
+def session_settings(config: pytest.Config) -> Any:
+    """The project's ``[tool.npzcontract]`` (the same table ``npzcontract lint`` reads, found
+    upward from the rootdir), loaded on first use and kept for the session. Its rule levels,
+    profile, per-path profiles and custom profiles apply to ``npz_check`` and the assertions;
+    its ``mode`` does not (markers, ``--npz-mode`` and the ini value decide the mode)."""
+    if _SETTINGS not in config.stash:
+        from ..contract.config import ConfigError, load_settings
+
+        try:
+            config.stash[_SETTINGS] = load_settings(cwd=config.rootpath)
+        except ConfigError as exc:
+            raise pytest.UsageError(f"npzcontract configuration: {exc}") from None
+    return config.stash[_SETTINGS]
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
                             ) -> Generator[None, object, object]:
-    from .assertions import using_mode
+    from .assertions import using_mode, using_settings
 
-    with using_mode(item_mode(item)):
+    with using_mode(item_mode(item)), using_settings(lambda: session_settings(item.config)):
         return (yield)
 
 
@@ -184,10 +200,11 @@ def _dataset_name(name: str | None, call: int) -> str:
 def npz_check(npz_mode: ValidationMode) -> Callable[..., Report]:
     """Check a path or a mapping of arrays under the test's mode.
 
-    Raises :class:`ContractViolation` on error findings, emits each warning finding as an
+    Raises :class:`ContractViolation` on error findings (its message lists the warnings and
+    info after the errors; ``.report`` is the whole report), emits each warning finding as an
     :class:`NpzContractWarning` pointing at the calling line, returns the report. Keyword
     options (``metadata``, ``profile``, ``rule_levels``, ``values``, ``contract``) go to the
-    checker.
+    checker; the project's ``[tool.npzcontract]`` rule levels and profiles apply too.
 
     >>> report = npz_check(tmp_path / "out.npz", config={"nphotons": 1e9})
     """
@@ -198,7 +215,13 @@ def npz_check(npz_mode: ValidationMode) -> Callable[..., Report]:
         __tracebackhide__ = True
         report = check_target(path_or_arrays, mode=npz_mode, config=config, **options)
         if not report.ok:
-            raise ContractViolation(findings=report.errors)
+            from ..base.report import format_findings
+
+            error = ContractViolation(
+                f"npz_check (mode {npz_mode}, profile {report.profile}): "
+                + format_findings(report.findings, cap=10), findings=report.errors)
+            error.report = report
+            raise error
         emit_warnings(report, stacklevel=2)
         return report
 

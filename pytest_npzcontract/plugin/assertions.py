@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import math
 import os
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..base.errors import NpzContractWarning
@@ -31,6 +32,9 @@ DEFAULT_CAP = 10
 
 _mode_in_force: contextvars.ContextVar[ValidationMode | None] = contextvars.ContextVar(
     "npz_mode_in_force", default=None)
+#: Returns the ``[tool.npzcontract]`` settings of the running pytest session (loaded once).
+_settings_in_force: contextvars.ContextVar[Callable[[], Any] | None] = contextvars.ContextVar(
+    "npz_settings_in_force", default=None)
 
 _HINTS = {
     "metadata-missing": "load with load_npz and save with save_npz(path, arrays, "
@@ -60,11 +64,44 @@ def using_mode(mode: ValidationMode | str) -> Iterator[None]:
         _mode_in_force.reset(token)
 
 
+@contextlib.contextmanager
+def using_settings(loader: Callable[[], Any] | None) -> Iterator[None]:
+    """Make ``loader()`` (a :class:`~pytest_npzcontract.contract.config.Settings`) the
+    configuration the checks in this block apply: its rule levels and profiles."""
+    token = _settings_in_force.set(loader)
+    try:
+        yield
+    finally:
+        _settings_in_force.reset(token)
+
+
+def configured_options(target: Any, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` completed from the session's ``[tool.npzcontract]``: its rule levels under
+    the caller's, its profile for ``target`` (per-path globs) unless one is given, and its
+    custom profiles."""
+    loader = _settings_in_force.get()
+    settings = loader() if loader is not None else None
+    out = dict(options)
+    if settings is None:
+        return out
+    levels = {**settings.rules, **(options.get("rule_levels") or {})}
+    if levels:
+        out["rule_levels"] = levels
+    if out.get("profile") is None and out.get("contract") is None:
+        out["profile"] = (settings.profile if isinstance(target, Mapping)
+                          else settings.profile_for(target))
+    out.setdefault("profiles", settings.registry())
+    return out
+
+
 def check_target(target: Target, *, mode: ValidationMode | str, config: Any = None,
                  metadata: Mapping | None = None, **options: Any) -> Report:
     """``check_file`` for a path, ``check_arrays`` for a mapping of arrays (``_metadata`` may be
-    one of them, as a dict or as the on-disk array, or come through ``metadata=``)."""
+    one of them, as a dict or as the on-disk array, or come through ``metadata=``). Inside a
+    pytest session the project's ``[tool.npzcontract]`` applies (:func:`configured_options`)."""
     from ..contract.checker import check_arrays, check_file
+
+    options = configured_options(target, options)
 
     if isinstance(target, Mapping):
         arrays = dict(target)
@@ -100,7 +137,7 @@ def assert_data_contract(target: Target, *, mode: ValidationMode | str | None = 
     report = check_target(target, mode=mode, config=config, metadata=metadata, **options)
     if not report.ok:
         _fail(f"assert_data_contract: {_name(target)} breaks the data contract "
-              f"(mode {mode})", report.errors, cap)
+              f"(mode {mode}, profile {report.profile})", report.errors, cap, report=report)
     emit_warnings(report, stacklevel=2)
     return report
 
@@ -154,7 +191,9 @@ def assert_transformation_recorded(path: str | os.PathLike | Mapping, tool: str 
     """Fail unless a ``data_transformations`` record matches ``tool``, ``operation`` and
     ``parameters`` (each optional; ``parameters`` need only be a subset of the record's).
 
-    ``tool`` matches exactly or by file name (``scripts/tools/split.py`` matches ``split.py``).
+    ``tool`` matches by stem: the directory, a ``.py`` suffix and a trailing ``_tool`` are
+    ignored on both sides, so ``transpose_rename_convert_tool.py`` matches a record of
+    ``scripts/tools/transpose_rename_convert`` (see :func:`tool_stem`).
 
     >>> assert_transformation_recorded(out, tool="split_tool.py", operation="train_test_split",
     ...                                parameters={"fraction": 0.8})
@@ -174,41 +213,78 @@ def assert_transformation_recorded(path: str | os.PathLike | Mapping, tool: str 
 
 
 def assert_parameters_match(path: str | os.PathLike | Mapping, config: Any, *,
-                            rtol: float = 1e-6, cap: int = DEFAULT_CAP) -> None:
+                            rtol: float = 1e-6, cap: int = DEFAULT_CAP,
+                            rule_levels: Mapping[str, str] | None = None) -> None:
     """Fail if the dataset's metadata disagrees with ``config`` (nphotons within ``rtol``,
-    N and gridsize exactly) or records no parameters at all.
+    N and gridsize exactly), records no nphotons or no parameter ``config`` names
+    (``parameter-missing``), or records no metadata at all.
+
+    ``parameter-mismatch`` and ``parameter-missing`` are errors unless ``rule_levels`` (or the
+    session's ``[tool.npzcontract.rules]``) lowers them: warnings are emitted, ``off`` is
+    skipped.
 
     >>> assert_parameters_match(train_path, TrainingConfig(nphotons=1e9, model=ModelConfig(N=64)))
     """
     __tracebackhide__ = True
-    from ..metadata.parameters import validate_parameters
+    from ..contract.rules import validate_overrides
+    from ..metadata.parameters import (
+        MISSING_HINT,
+        missing_message,
+        missing_parameters,
+        validate_parameters,
+    )
 
     name = _name(path)
+    levels = validate_overrides(configured_options(path, {"rule_levels": rule_levels})
+                                .get("rule_levels"))
     findings: list[Finding] = []
     meta = _required_metadata(path, name, findings, "the parameters to compare")
     if not findings:
+        for missing in missing_parameters(meta, config):
+            findings.append(Finding(name, f"physics_parameters.{missing}", "parameter-missing",
+                                    "error", missing_message(missing, config), MISSING_HINT))
         for m in validate_parameters(meta, config, rtol=rtol):
             how = f"within relative tolerance {rtol:g}" if m.name == "nphotons" else "exactly"
             findings.append(_finding(name, f"physics_parameters.{m.name}", "parameter-mismatch",
                                      f"found {_show(m.dataset)} in the dataset, expected "
                                      f"{_show(m.config)} from the config ({how})"))
-    if findings:
-        _fail(f"assert_parameters_match: {name} disagrees with the configuration", findings,
-              cap)
+    findings = [dataclasses.replace(f, severity=levels.get(f.rule, f.severity))
+                for f in findings if levels.get(f.rule) != "off"]
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        _fail(f"assert_parameters_match: {name} disagrees with the configuration", errors,
+              cap, report=Report(name, findings, metadata=meta))
+    emit_warnings(Report(name, findings), stacklevel=2)
 
 
-def _fail(title: str, findings: list[Finding], cap: int) -> None:
+def _fail(title: str, findings: list[Finding], cap: int, *, report: Report | None = None
+          ) -> None:
+    """Raise the AssertionError: the violations, then (capped) the report's warnings and info,
+    which a failing test would otherwise hide. ``.findings`` holds every violation,
+    ``.report`` the whole report."""
     __tracebackhide__ = True
-    shown = findings[:max(cap, 1)]
+    cap = max(cap, 1)
     lines = [f"{title}: {len(findings)} violation(s)"]
-    for f in shown:
-        hint = f" (fix: {f.hint})" if f.hint else ""
-        lines.append(f"  [{f.key or '-'}] {f.rule}: {f.message}{hint}")
-    if len(findings) > len(shown):
-        lines.append(f"  ... and {len(findings) - len(shown)} more")
+    lines += _finding_lines(findings, cap)
+    advisories = [f for f in (report.findings if report else []) if f.severity != "error"]
+    if advisories:
+        lines.append(f"  also {len(advisories)} warning/info finding(s):")
+        lines += _finding_lines(advisories, cap, severity=True)
     error = AssertionError("\n".join(lines))
     error.findings = findings  # every violation, even those past the cap
+    error.report = report
     raise error
+
+
+def _finding_lines(findings: list[Finding], cap: int, *, severity: bool = False) -> list[str]:
+    lines = []
+    for f in findings[:cap]:
+        hint = f" (fix: {f.hint})" if f.hint else ""
+        level = f"{f.severity} " if severity else ""
+        lines.append(f"  [{f.key or '-'}] {level}{f.rule}: {f.message}{hint}")
+    if len(findings) > cap:
+        lines.append(f"  ... and {len(findings) - cap} more")
+    return lines
 
 
 def _finding(file: str, key: str | None, rule: str, message: str) -> Finding:
@@ -303,12 +379,23 @@ def _record_findings(meta: dict, name: str, tool: str | None, operation: str | N
     return best or []
 
 
+def tool_stem(name: str) -> str:
+    """A tool name without directory, ``.py`` and trailing ``_tool``.
+
+    >>> tool_stem("scripts/tools/split_dataset_tool.py")
+    'split_dataset'
+    """
+    stem = name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = stem.removesuffix(".py")
+    return stem.removesuffix("_tool") or stem
+
+
 def _tool_matches(recorded: Any, wanted: str | None) -> bool:
     if wanted is None:
         return True
     if not isinstance(recorded, str):
         return False
-    return recorded == wanted or recorded.replace("\\", "/").rsplit("/", 1)[-1] == wanted
+    return recorded == wanted or tool_stem(recorded) == tool_stem(wanted)
 
 
 def _transformations(meta: dict) -> list:

@@ -21,10 +21,13 @@ _LINEAGE_SECTIONS = ("data_transformations", "source_datasets", "merge_info")
 DESCRIPTION_VERSION = 1
 
 
-def describe_file(path: str | os.PathLike, *, estimate: bool = True) -> dict[str, Any]:
+def describe_file(path: str | os.PathLike, *, estimate: bool = True,
+                  profile: str | None = None) -> dict[str, Any]:
     """Arrays (from headers), metadata, its encoding, lineage and any reading problems, and
     the recorded nphotons next to the one the frames' photon statistics give (``estimate``:
-    streams the frames once; ``False`` reads headers and metadata only).
+    streams the frames once; ``False`` reads headers and metadata only), and the file's
+    contract findings (``check``: structural checks in STRICT mode, no value scan; ``profile``
+    as in ``check_file``, ``None`` lets the scaling pair decide).
 
     >>> info = describe_file("train.npz")
     >>> info["arrays"]["diffraction"]["shape"], info["lineage"]["transformations"][-1]["tool"]
@@ -48,11 +51,18 @@ def describe_file(path: str | os.PathLike, *, estimate: bool = True) -> dict[str
             else:
                 if decoded is not None:
                     metadata, encoding = decoded.metadata, decoded.encoding
+        readable = scan.zf is not None and not any(f["severity"] == "error" for f in findings)
     size = os.path.getsize(fspath) if os.path.isfile(fspath) else None
+    check = None
+    if readable:
+        from ..contract.checker import check_file
+
+        report = check_file(fspath, values=False, profile=profile)
+        check = {"profile": report.profile, "findings": [f.to_dict() for f in report.findings]}
     return {"version": DESCRIPTION_VERSION, "file": fspath, "size_bytes": size,
             "arrays": arrays, "metadata": metadata, "metadata_encoding": encoding,
             "nphotons": _dose(fspath, arrays, metadata, estimate),
-            "lineage": build_lineage(metadata), "findings": findings}
+            "lineage": build_lineage(metadata), "findings": findings, "check": check}
 
 
 def _dose(path: str, arrays: Mapping[str, Any], metadata: Any, estimate: bool
@@ -117,6 +127,13 @@ def render_description(info: Mapping[str, Any]) -> str:
         shown = {k: v for k, v in metadata.items() if k not in _LINEAGE_SECTIONS}
         lines += _listing(shown, "  ")
         lines += ["", "lineage:", *render_lineage(info["lineage"])]
+    check = info.get("check")
+    if check is not None:
+        found = check["findings"]
+        lines += ["", f"findings (profile {check['profile']}, structural checks, STRICT): "
+                  f"{len(found) or 'none'}"]
+        lines += [f"  {f['severity']} {f['rule']}: "
+                  f"{'[' + f['key'] + '] ' if f.get('key') else ''}{f['message']}" for f in found]
     return "\n".join(lines)
 
 

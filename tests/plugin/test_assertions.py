@@ -57,8 +57,8 @@ def test_assert_data_contract_caps_the_list_and_keeps_every_violation(tmp_path):
     with pytest.raises(AssertionError) as excinfo:
         assert_data_contract(path, cap=2)
     lines = _lines(excinfo)
-    assert lines[0] == (f"assert_data_contract: {path} breaks the data contract (mode strict): "
-                        "5 violation(s)")
+    assert lines[0] == (f"assert_data_contract: {path} breaks the data contract "
+                        "(mode strict, profile canonical): 5 violation(s)")
     assert lines[1].startswith("  [objectGuess] missing-key: required key 'objectGuess' is missing")
     assert lines[1].endswith(")") and "(fix: " in lines[1]
     assert lines[3:] == ["  ... and 3 more"]
@@ -72,7 +72,7 @@ def test_assert_data_contract_follows_the_test_marker(tmp_path):
     path = write_dataset(tmp_path / "old.npz", legacy=["diff3d"])
     with pytest.warns(NpzContractWarning, match=r"\[diff3d\] warning legacy-key"):
         assert assert_data_contract(path).ok
-    with pytest.raises(AssertionError, match=r"\(mode strict\)"):
+    with pytest.raises(AssertionError, match=r"\(mode strict, profile canonical\)"):
         assert_data_contract(path, mode="strict")
 
 

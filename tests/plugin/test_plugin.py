@@ -63,7 +63,7 @@ EXPECTED_FAILURES = [
     "test_tools.py:67: AssertionError",
     "*_ test_broken_dataset _*",
     "E       AssertionError: assert_data_contract: */dataset.npz breaks the data contract "
-    "(mode strict): 2 violation(s)",
+    "(mode strict, profile canonical): 2 violation(s)",
     "E         [xcoords] missing-key: required key 'xcoords' is missing * (fix: *)",
     "E         [probeGuess] shape-mismatch: probeGuess is 32x32 but diffraction frames are "
     "64x64* (fix: *)",
@@ -256,7 +256,7 @@ def test_strict_mode_assertion_fails_where_warn_mode_warns(pytester):
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(glob([
         "E       AssertionError: assert_data_contract: */dataset.npz breaks the data contract "
-        "(mode strict): 1 violation(s)",
+        "(mode strict, profile canonical): 1 violation(s)",
         "E         [Y] legacy-key: *",
     ]))
 
