@@ -48,6 +48,8 @@ def test_show_prints_arrays_metadata_and_lineage():
         "`-- 1. train_test_split by split_dataset_tool.py at 2025-01-01T01:00:00Z",
         "    |-- split_fraction: 0.5",
         '    `-- split_axis: "y"',
+        "",
+        "findings (profile canonical, structural checks, STRICT): none",
     ]
 
 
