@@ -31,8 +31,10 @@ def render_junit(run: LintRun) -> str:
     properties = ET.SubElement(suite, "properties")
     for name in ("mode", "profile", "values", "config"):
         if name in run.settings:
-            ET.SubElement(properties, "property", {"name": name,
-                                                   "value": _text(str(run.settings[name]))})
+            value = run.settings[name]
+            if name == "profile" and value is None:
+                value = "auto"  # per file: the per-path table, the scaling pair, else canonical
+            ET.SubElement(properties, "property", {"name": name, "value": _text(str(value))})
     ET.SubElement(properties, "property", {"name": "cached", "value": str(run.cached)})
     for report in run.reports:
         path = _text(report.file or "<data>")
