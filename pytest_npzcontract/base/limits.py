@@ -27,6 +27,8 @@ class Limits:
     #: Members larger than ``ratio_floor_bytes`` that inflate more than this are refused.
     max_compression_ratio: float = 1000.0
     ratio_floor_bytes: int = 64 * MiB
+    #: Largest LZMA dictionary a member may ask for (its decoder allocates about this much).
+    max_lzma_dict_bytes: int = 64 * MiB
     #: Bytes decompressed per step by streamed value checks.
     chunk_bytes: int = 4 * MiB
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,7 @@ class _PathOrUrl(click.Path):
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=_PathOrUrl(exists=True))
+@click.argument("paths", nargs=-1, type=_PathOrUrl(exists=True, readable=False))
 @click.option("--mode", type=click.Choice([m.value for m in ValidationMode], case_sensitive=False),
               help="How policy rules (metadata, legacy keys, parameters) are enforced "
               "[config; default: strict].")
@@ -75,6 +76,9 @@ class _PathOrUrl(click.Path):
               "(content) [config; default: metadata].")
 @click.option("--respect-gitignore/--no-respect-gitignore", default=None,
               help="Skip what .gitignore files ignore when walking [config; default: respect].")
+@click.option("--require-files/--allow-no-files", "require_files", default=None,
+              help="Fail (exit 1) when no file matched, e.g. after an include typo "
+              "[config: require_files; default: allow, with a warning].")
 @click.pass_context
 def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: str | None,
          values: bool | None, expect: tuple[str, ...], rules: tuple[str, ...],
@@ -82,11 +86,12 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
          include: tuple[str, ...], exclude: tuple[str, ...], output_format: str,
          verbose: bool, jobs: int | None, config_file: str | None, no_config: bool,
          shard_text: str | None, use_cache: bool | None, cache_dir: str | None,
-         cache_strategy: str | None, respect_gitignore: bool | None) -> None:
+         cache_strategy: str | None, respect_gitignore: bool | None,
+         require_files: bool | None) -> None:
     """Check .npz files and directories (searched recursively) against the data contract.
 
-    Exit status 0 when nothing is an error, 1 when something is, 2 on a usage or
-    configuration error.
+    Exit status 0 when nothing is an error, 1 when something is (or, with --require-files,
+    when no file matched), 2 on a usage or configuration error, 130 when interrupted.
     """
     if config_file and no_config:
         raise CliError("--config and --no-config are mutually exclusive")
@@ -97,7 +102,7 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
             rules=parse_pairs(rules, "--rule") or None,
             include=include or None, exclude=exclude or None, jobs=jobs,
             nphotons_factor=nphotons_factor, cache_dir=cache_dir, cache_strategy=cache_strategy,
-            respect_gitignore=respect_gitignore)
+            respect_gitignore=respect_gitignore, require_files=require_files)
         shard = Shard.parse(shard_text) if shard_text else None
     except (ConfigError, ValueError) as exc:
         raise CliError(str(exc)) from None
@@ -107,16 +112,28 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
 
     files, skipped = collect_files(paths or (".",), settings)
     files = shard_files(files, shard, settings)
-    if not files:
-        click.echo(f"{PROG}: warning: no .npz files to check", err=True)
+    notes = _no_files_notes(settings) if not files else []
+    for level, message in notes:
+        click.echo(f"{PROG}: {level}: {message}", err=True)
     cache = LintCache.open(settings) if cache_wanted(settings, use_cache) else None
     reports = lint_paths(files, settings, cache=cache, progress=sys.stderr.isatty())
     if cache is not None and cache.problem:
         click.echo(f"{PROG}: warning: {cache.problem}; results not cached", err=True)
     run = LintRun(reports, skipped, settings.to_dict(), show_info=verbose,
-                  cached=cache.hits if cache else 0)
+                  cached=cache.hits if cache else 0, notes=notes)
     click.echo(RENDERERS[output_format](run))
     ctx.exit(run.exit_code)
+
+
+def _no_files_notes(settings: Settings) -> list[tuple[str, str]]:
+    """The run-level note when nothing matched: a warning, or an error with require-files
+    (also shown as a GitHub annotation, so a CI gate cannot pass silently on a typo)."""
+    level = "error" if settings.require_files else "warning"
+    message = (f"no .npz files to check: none matched include {', '.join(settings.include)}"
+               + (f" (exclude {', '.join(settings.exclude)})" if settings.exclude else "")
+               + ("" if settings.require_files else
+                  "; passing anyway (--require-files makes this an error)"))
+    return [(level, message)]
 
 
 def lint_paths(files: list[str], settings: Settings, *, cache: LintCache | None = None,
@@ -136,9 +153,6 @@ def lint_paths(files: list[str], settings: Settings, *, cache: LintCache | None 
 
 
 _WORKER: dict[str, Any] = {}
-#: Worker start method: fork is much cheaper on Linux (no re-import of NumPy per worker); the
-#: workers only use module-level functions, so "spawn" (macOS, Windows) works as well.
-START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
 
 
 def _init_worker(options: dict[str, Any]) -> None:
@@ -172,20 +186,27 @@ def check_files(files: Sequence[str], settings: Settings, *, progress: bool = Fa
             return [bar.finished(path, check_file(path, profile=profile, on_progress=bar.add,
                                                   **options))
                     for path, profile in jobs]
-    import concurrent.futures
-    import multiprocessing
+    from .workers import run_parallel
 
-    pool = concurrent.futures.ProcessPoolExecutor(
-        max_workers=min(settings.jobs, len(files)), mp_context=multiprocessing.get_context(
-            START_METHOD), initializer=_init_worker, initargs=(options,))
-    chunksize = max(1, len(files) // (settings.jobs * 8))
-    with pool:
-        results = pool.map(_check_in_worker, jobs, chunksize=chunksize)
-        if not progress:
-            return list(results)
-        with _ProgressBar(files) as bar:
-            return [bar.finished(path, report)
-                    for path, report in zip(files, results, strict=True)]
+    reports: list[Report | None] = [None] * len(files)
+    batch = max(1, min(16, len(files) // (settings.jobs * 8)))
+    results = run_parallel(_check_in_worker, jobs, processes=settings.jobs, batch=batch,
+                           initializer=_init_worker, initargs=(options,))
+    with (_ProgressBar(files) if progress else contextlib.nullcontext()) as bar:
+        for index, result in results:
+            report = _as_report(files[index], result)
+            reports[index] = bar.finished(files[index], report) if bar else report
+    return [r for r in reports if r is not None]
+
+
+def _as_report(path: str, result: Any) -> Report:
+    """A worker's answer as a report: a crash of the worker itself becomes a finding."""
+    from ..base.report import Finding, Report
+
+    if isinstance(result, Report):
+        return result
+    return Report(path, [Finding(path, None, "resource-limit", "error",
+                                 f"checking process failed ({result}); out of memory?")])
 
 
 class _ProgressBar:

@@ -38,6 +38,15 @@ class _LazyGroup(click.Group):
             self.add_command(getattr(module, cmd_name.replace("-", "_")), cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Ctrl-C anywhere: one line on stderr and exit status 130 (128 + SIGINT), as shells
+        do. Commands clean up (e.g. kill their workers) while the interrupt propagates."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo(f"{PROG}: interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
+
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pytest-npzcontract", prog_name=PROG)

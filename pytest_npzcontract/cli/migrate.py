@@ -32,7 +32,9 @@ class _Nphotons(click.ParamType):
               help="Write here (a file for one input, an existing directory for several).")
 @click.option("--in-place", is_flag=True, help="Replace each input atomically.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-@click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
+@click.option("--force", is_flag=True,
+              help="Overwrite an existing --output file; with --in-place, also replace "
+              "read-only files.")
 @click.option("--sqrt/--no-sqrt", "sqrt", default=None,
               help="Integer (count) diffraction: store sqrt (intensity -> amplitude), or cast "
               "as is. Required when the diffraction is integer.")
@@ -57,7 +59,9 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
 
     diff3d -> diffraction, integer diffraction -> float32, 4-D Y squeezed, pickled metadata ->
     JSON text, missing metadata added from the options. Every array not converted is verified
-    bit-identical in the written file before it replaces anything.
+    bit-identical in the written file before it replaces anything. With --output, files that are
+    already canonical are copied unchanged, so the output holds every input. Read-only files
+    are not replaced in place without --force.
     """
     from ..base.errors import ContractViolation
     from ..tools.migrate import MigrateOptions, MigrationError, apply_plan, plan_file
@@ -71,6 +75,13 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
     if not files:
         raise CliError("give FILE... to migrate, or --plan FILE")
     targets = _migration_targets(files, output, in_place, dry_run, force)
+    if in_place and not force:
+        locked = [f for f in files if _read_only(f)]
+        for source in locked:
+            click.echo(f"{PROG}: error: {source} is read-only; refusing to replace it in place "
+                       "(use --force, or make it writable)", err=True)
+        if locked:
+            ctx.exit(1)
     options = MigrateOptions(sqrt=sqrt, nphotons=nphotons, N=n_pixels, gridsize=gridsize)
     plans, status = [], 0
     for source, target in zip(files, targets, strict=True):
@@ -96,6 +107,19 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
             click.echo("\n".join(f"  error: {p.message}" for p in plan.problems))
             continue
         click.echo("\n".join(f"  {c.text}" for c in plan.conversions) or "  already canonical")
+        if not plan.needed and target not in (None, plan.source) and not _same(plan.source,
+                                                                               target):
+            if dry_run:
+                click.echo(f"  would copy it unchanged to {target} (dry run)")
+                continue
+            try:
+                copy_verbatim(plan.source, target)
+            except OSError as exc:
+                status = 1
+                click.echo(f"  error: cannot copy ({exc.strerror or exc}); {target} not written")
+                continue
+            click.echo(f"  copied unchanged (byte-identical) to {target}")
+            continue
         if not plan.needed or dry_run:
             click.echo("  nothing written" + (" (dry run)" if dry_run and plan.needed else ""))
             continue
@@ -109,6 +133,45 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
         click.echo(f"  verified: {kept} array(s) bit-identical, "
                    f"{len(plan.arrays) - kept} converted; wrote {target}")
     ctx.exit(status)
+
+
+def _read_only(path: str) -> bool:
+    """No owner write bit, or not writable by us (root can write anything: the bit decides)."""
+    try:
+        return not (os.stat(path).st_mode & 0o200) or not os.access(path, os.W_OK)
+    except OSError:
+        return False
+
+
+def _same(source: str, target: str) -> bool:
+    return os.path.exists(target) and os.path.samefile(source, target)
+
+
+def copy_verbatim(source: str, target: str) -> None:
+    """Copy ``source`` to ``target`` atomically (temporary file, fsync, rename)."""
+    import contextlib
+    import shutil
+
+    from ..io.tempfiles import lock, remove_stale, temp_path
+    from ..io.writer import fsync_directory
+
+    real = os.path.realpath(target)
+    directory = os.path.dirname(real) or "."
+    remove_stale(directory)
+    tmp = temp_path(real)
+    try:
+        with open(source, "rb") as src, open(tmp, "xb") as dst:
+            lock(dst.fileno())
+            shutil.copyfileobj(src, dst, 1 << 20)
+            dst.flush()
+            os.fsync(dst.fileno())
+        shutil.copymode(source, tmp)
+        os.replace(tmp, real)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_directory(directory)
 
 
 def _migration_targets(files: tuple[str, ...], output: str | None, in_place: bool,

@@ -43,6 +43,8 @@ class LintRun:
     show_info: bool = False
     #: How many of ``reports`` came from the lint cache instead of being checked.
     cached: int = 0
+    #: Run-level ``(level, message)`` notes, e.g. no file matched; an "error" one fails the run.
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:
@@ -55,8 +57,9 @@ class LintRun:
 
     @property
     def exit_code(self) -> int:
-        """0 when no finding is an error, else 1."""
-        return 0 if all(report.ok for report in self.reports) else 1
+        """0 when no finding (and no run-level note) is an error, else 1."""
+        failed = any(level == "error" for level, _ in self.notes)
+        return 0 if all(report.ok for report in self.reports) and not failed else 1
 
     def summary(self) -> dict[str, Any]:
         counts = Counter(f.severity for f in self.findings)
@@ -167,6 +170,7 @@ def render_github(run: LintRun) -> str:
     lines += [_command("notice", s.reason, file=_repo_path(s.path), title="npzcontract skipped")
               for s in run.skipped]
     lines += profile_lines(run)
+    lines += [_command(level, message, title="npzcontract") for level, message in run.notes]
     lines.append(summary_line(run))
     return "\n".join(lines)
 

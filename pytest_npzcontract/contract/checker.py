@@ -20,7 +20,13 @@ import numpy as np
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.modes import ValidationMode
 from ..base.report import Finding, Report
-from ..io.archive import CORRUPTION_ERRORS, ArchiveScan, iter_member_data, scan_archive
+from ..io.archive import (
+    CORRUPTION_ERRORS,
+    ArchiveScan,
+    iter_member_data,
+    scan_archive,
+    verify_member,
+)
 from ..io.codec import (
     METADATA_KEY,
     PICKLED_ENCODINGS,
@@ -51,6 +57,8 @@ from .values import array_chunks, bytes_to_chunks, scan_chunks
 MODEL_SIZES = (64, 128, 256)
 NORMALIZED_MAX = 10.0
 Progress = Callable[[int], None]
+#: Prefix of the finding for an error no check anticipated (a bug: please report it).
+UNEXPECTED = "unexpected error while checking (please report it)"
 
 
 @dataclass
@@ -122,19 +130,27 @@ def check_file(path: str | os.PathLike, *, mode: ValidationMode | str = Validati
     try:
         with scan_archive(path, limits) as scan:
             for f in scan.findings:
-                run.add(f.rule, f.key, f.message)
+                run.add(f.rule, f.key, f.message, hint=f.hint or None)
                 run.broken.add(f.key or "")
             run.report.transfer = scan.transfer()
             if scan.zf is None:
                 _select_profile(run, None)
                 return run.report
             run.report.keys = {k: m.to_dict() for k, m in scan.members.items()}
-            arrays = {k: _file_array(scan, k, limits, on_progress)
+            read: set[str] = set()
+            arrays = {k: _file_array(scan, k, limits, on_progress, read)
                       for k in scan.members if k != METADATA_KEY}
             _check(run, arrays, _file_metadata(scan, limits), config, values, rtol)
+            if values:
+                _verify_unread(run, scan, read | {METADATA_KEY}, limits)
             run.report.transfer = scan.transfer()
     except MemoryError:
         run.add("resource-limit", None, "ran out of memory while checking this file")
+    except RecursionError:
+        run.add("resource-limit", None, "nesting too deep to check this file")
+    except Exception as exc:  # last resort: a finding, never a traceback (the fuzz test
+        # asserts this line is never reached)
+        run.add("unreadable", None, f"{UNEXPECTED}: {type(exc).__name__}: {str(exc)[:200]}")
     _select_profile(run, None)
     return run.report
 
@@ -172,18 +188,39 @@ def check_arrays(arrays: Mapping[str, Any], metadata: Mapping | None = None, *,
     return run.report
 
 
-def _file_array(scan: ArchiveScan, key: str, limits: Limits,
-                on_progress: Progress | None) -> _Array:
+def _file_array(scan: ArchiveScan, key: str, limits: Limits, on_progress: Progress | None,
+                read: set[str]) -> _Array:
     member, info = scan.members[key], scan.infos[key]
 
     def chunks() -> Iterator[np.ndarray]:
-        pieces = iter_member_data(scan.zf, info, member, limits.chunk_bytes)
+        pieces = _marking(iter_member_data(scan.zf, info, member, limits.chunk_bytes, limits),
+                          read, key)
         if on_progress is not None:
             pieces = _reporting(pieces, on_progress)
         return bytes_to_chunks(member.dtype, pieces)
 
     return _Array(key, member.shape, member.dtype, member.data_bytes, chunks,
                   member.fortran_order)
+
+
+def _marking(pieces: Iterator[bytes], read: set[str], key: str) -> Iterator[bytes]:
+    """Record ``key`` as read (CRC included) once its pieces are exhausted."""
+    yield from pieces
+    read.add(key)
+
+
+def _verify_unread(run: _Run, scan: ArchiveScan, read: set[str], limits: Limits) -> None:
+    """Read every member the value checks did not (any name, any dtype) to its end, so a
+    corrupt member fails here exactly as it fails ``load_npz``."""
+    for key, info in scan.infos.items():
+        if key in read or key in run.broken:
+            continue
+        try:
+            verify_member(scan.zf, info, limits)
+        except HeaderError as exc:
+            run.add(exc.rule, key, f"while reading data: {exc}")
+        except CORRUPTION_ERRORS as exc:
+            run.add("unreadable", key, f"corrupt data ({_corruption(exc)})")
 
 
 def _reporting(pieces: Iterator[bytes], on_progress: Progress) -> Iterator[bytes]:
@@ -385,6 +422,10 @@ def _check_metadata(run: _Run, state: Any, config: Any, frame: tuple[int, int] |
                     rtol: float) -> None:
     if isinstance(state, MetadataError):
         run.add(state.rule, METADATA_KEY, str(state))
+        if state.encoding in PICKLED_ENCODINGS:
+            run.add("pickled-metadata", METADATA_KEY,
+                    f"_metadata is a pickled object array ({state.encoding}); "
+                    "np.load(..., allow_pickle=False) fails on this file")
         return
     if state is None:
         if METADATA_KEY not in run.broken:

@@ -47,7 +47,7 @@ EXPECT_KEYS = {"nphotons": "positive number", "N": "positive integer",
 _OPTION_NAMES = {"rules": "--rule", "nphotons_factor": "--nphotons-factor"}
 _KEYS = ("mode", "profile", "profiles", "custom-profiles", "include", "exclude", "values",
          "expect", "rules", "contract", "limits", "jobs", "rtol", "respect_gitignore", "cache",
-         "cache_dir", "cache_strategy", "nphotons_factor")
+         "cache_dir", "cache_strategy", "nphotons_factor", "require_files")
 #: Configuration keys whose Settings field is spelled differently.
 _FIELDS = {"custom-profiles": "custom_profiles"}
 #: How the lint cache recognizes an unchanged file: by its identity (size, mtime, inode) or
@@ -89,6 +89,8 @@ class Settings:
     cache_strategy: str = "metadata"
     #: How far recorded nphotons and the data's dose estimate may be apart (nphotons-inconsistent).
     nphotons_factor: float = 2.0
+    #: A run that matches no file fails (exit 1) instead of passing with a warning.
+    require_files: bool = False
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
 
@@ -499,4 +501,4 @@ _CHECKS = {"mode": _mode, "profile": _profile, "profiles": _path_profiles,
            "values": _bool, "expect": _expect, "rules": _rules, "contract": _contract,
            "limits": _limits, "jobs": _jobs, "rtol": _rtol, "respect_gitignore": _bool,
            "cache": _bool, "cache_dir": _nonempty, "cache_strategy": _cache_strategy,
-           "nphotons_factor": _factor}
+           "nphotons_factor": _factor, "require_files": _bool}

@@ -2,6 +2,7 @@
 
 ``scan_archive`` reads the zip central directory and the first bytes of each member (the
 ``.npy`` header); it never decompresses array data, so its cost does not grow with array size.
+Member data is always read through :func:`.members.open_member` (bounded output, CRC-checked).
 Problems become findings instead of exceptions, so a checker can report all of them.
 """
 
@@ -22,6 +23,8 @@ import numpy as np
 
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.report import Finding
+from .members import MemberStream, open_member
+from .names import key_problem
 from .npyheader import MAGIC, HeaderError, NpyHeader, read_npy_header
 from .remote import RemoteError, is_url, open_url
 
@@ -29,6 +32,10 @@ _SUPPORTED = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfi
 # Errors the zip and zlib layers raise on corrupt bytes (CRC mismatch, bad deflate stream, ...).
 CORRUPTION_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
                      NotImplementedError, RuntimeError, struct.error, lzma.LZMAError)
+
+
+PERMISSION_HINT = "check the file's and its directories' permissions (ls -l); the data itself " \
+    "may be fine"
 
 
 @dataclass(frozen=True)
@@ -104,8 +111,9 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
     fspath = os.fspath(path)
     scan = ArchiveScan(path=fspath, zf=None)
 
-    def fail(message: str, key: str | None = None, rule: str = "unreadable") -> None:
-        scan.findings.append(Finding(fspath, key, rule, "error", message))
+    def fail(message: str, key: str | None = None, rule: str = "unreadable",
+             hint: str = "") -> None:
+        scan.findings.append(Finding(fspath, key, rule, "error", message, hint))
 
     source: Any = fspath
     if is_url(fspath):
@@ -117,11 +125,15 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
     else:
         problem = _open_problem(fspath)
         if problem:
-            fail(problem)
+            fail(problem,
+                 hint=PERMISSION_HINT if problem.startswith("permission denied") else "")
             return scan
     try:
         scan.zf = zipfile.ZipFile(source)
         infos = scan.zf.infolist()
+    except PermissionError:
+        fail("permission denied: the current user cannot read this file", hint=PERMISSION_HINT)
+        return scan
     except zipfile.BadZipFile as exc:
         remote_error = scan.remote.error if scan.remote is not None else None
         fail(str(remote_error) if remote_error else _not_zip_message(source, exc))
@@ -177,29 +189,40 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
 
 
 def read_member_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> NpyHeader:
-    with zf.open(info) as fp:
+    with MemberStream(zf, info, max_lzma_dict=limits.max_lzma_dict_bytes) as fp:
         return read_npy_header(fp, max_header_bytes=limits.max_header_bytes)
 
 
 def iter_member_data(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: MemberInfo,
-                     chunk_bytes: int) -> Iterator[bytes]:
+                     chunk_bytes: int, limits: Limits = DEFAULT_LIMITS) -> Iterator[bytes]:
     """Yield the member's array data in pieces of at most ``chunk_bytes``.
 
-    Reads exactly the declared number of bytes, then confirms the member ends there (which
-    also makes ``zipfile`` verify the CRC). Raises ``HeaderError`` on truncation or overrun.
+    Reads the whole member through :func:`open_member`, so its CRC is verified at the end.
+    Raises ``HeaderError`` on truncation, overrun or corruption.
     """
-    with zf.open(info) as fp:
-        fp.read(member.data_offset)
-        left = member.data_bytes
-        while left > 0:
-            piece = fp.read(min(chunk_bytes, left))
-            if not piece:
-                raise HeaderError(f"truncated data: {left} of {member.data_bytes} bytes missing")
-            left -= len(piece)
-            yield piece
-        if fp.read(1):
+    skip, left = member.data_offset, member.data_bytes
+    for piece in open_member(zf, info, step=chunk_bytes,
+                             max_lzma_dict=limits.max_lzma_dict_bytes):
+        if skip:
+            if len(piece) <= skip:
+                skip -= len(piece)
+                continue
+            piece, skip = piece[skip:], 0
+        if len(piece) > left:
             raise HeaderError("member holds more data than its header declares",
                               rule="resource-limit")
+        left -= len(piece)
+        yield piece
+    if left > 0:
+        raise HeaderError(f"truncated data: {left} of {member.data_bytes} bytes missing")
+
+
+def verify_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits = DEFAULT_LIMITS,
+                  ) -> None:
+    """Read a member to its end (bounded, CRC-checked), keeping nothing; raises ``HeaderError``."""
+    for _ in open_member(zf, info, step=limits.chunk_bytes,
+                         max_lzma_dict=limits.max_lzma_dict_bytes):
+        pass
 
 
 def _key(member: str) -> str:
@@ -211,6 +234,8 @@ def _open_problem(path: str) -> str | None:
         st = os.stat(path)
     except FileNotFoundError:
         return "no such file"
+    except PermissionError:
+        return "permission denied: a parent directory cannot be searched by the current user"
     except OSError as exc:
         return f"cannot open ({exc.strerror or exc})"
     if stat.S_ISDIR(st.st_mode):
@@ -241,7 +266,9 @@ def _not_zip_message(path: Any, exc: Exception) -> str:
 
 def _member_problem(info: zipfile.ZipInfo) -> str | None:
     name = info.filename
-    if info.is_dir():
+    if not name:
+        return "member with an empty name"
+    if name.endswith("/"):
         return f"directory entry {name!r} in an NPZ archive"
     if stat.S_ISLNK(info.external_attr >> 16):
         return f"member {name!r} is a symbolic link; NPZ members must be arrays"
@@ -251,7 +278,7 @@ def _member_problem(info: zipfile.ZipInfo) -> str | None:
         return f"member {name!r} uses unsupported compression method {info.compress_type}"
     if not name.endswith(".npy"):
         return f"member {name!r} is not a .npy array"
-    return None
+    return key_problem(_key(name))
 
 
 def _abandon(scan: ArchiveScan) -> ArchiveScan:

@@ -23,6 +23,7 @@ from ..metadata.jsontext import (  # noqa: F401 (re-exported)
     MetadataError,
     _utf8,
     check_structure,
+    nonfinite_paths,
     to_json_text,
     to_jsonable,
 )
@@ -43,7 +44,24 @@ class DecodedMetadata:
 
 
 def decode_member_bytes(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> DecodedMetadata:
-    """Decode a whole ``_metadata.npy`` member (header included)."""
+    """Decode a whole ``_metadata.npy`` member (header included).
+
+    Every failure is a :class:`MetadataError`: decoder errors of any class (NumPy, JSON,
+    pickle, integer conversion, recursion, memory) are mapped to a rule here, in one place.
+    """
+    try:
+        return _decode_member_bytes(raw, limits)
+    except MetadataError:
+        raise
+    except (RecursionError, MemoryError) as exc:
+        raise MetadataError(f"_metadata cannot be decoded within limits "
+                            f"({type(exc).__name__})", rule="resource-limit") from None
+    except Exception as exc:  # any other decoder error is a finding, never a traceback
+        raise MetadataError(f"_metadata cannot be decoded ({type(exc).__name__}: "
+                            f"{_first_line(exc)[:200]})") from None
+
+
+def _decode_member_bytes(raw: bytes, limits: Limits) -> DecodedMetadata:
     try:
         header = read_npy_header(io.BytesIO(raw), max_header_bytes=limits.max_header_bytes)
     except HeaderError as exc:
@@ -54,9 +72,10 @@ def decode_member_bytes(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> DecodedM
             value = restricted_loads(payload)
         except UnsafePickleError as exc:
             raise MetadataError(f"pickled _metadata refused: {exc}",
-                                rule="unsafe-object-array") from None
+                                rule="unsafe-object-array", encoding="pickled") from None
         if not isinstance(value, np.ndarray) or value.size != 1:
-            raise MetadataError("pickled _metadata is not a single-item array")
+            raise MetadataError("pickled _metadata is not a single-item array",
+                                encoding="pickled")
         return decode_python(value.reshape(()).item(), limits)
     if len(payload) != header.data_bytes:
         raise MetadataError("_metadata data length does not match its header", "unreadable")
@@ -71,6 +90,7 @@ def decode_array(array: np.ndarray, limits: Limits = DEFAULT_LIMITS) -> DecodedM
         raise MetadataError("_metadata is an object array; store JSON text instead",
                             rule="pickled-metadata")
     if kind == "U" and array.size == 1:
+        _require_code_points(array)
         return _json(str(array.reshape(()).item()), "json-unicode", limits)
     if kind == "S" and array.size == 1:
         return _json(_utf8(array.reshape(()).item()), "json-bytes", limits)
@@ -92,16 +112,55 @@ def legacy_nphotons(array: np.ndarray) -> DecodedMetadata | None:
 
 
 def decode_python(value: Any, limits: Limits = DEFAULT_LIMITS) -> DecodedMetadata:
-    """Decode the item of an object array (JSON text, UTF-8 bytes or a dict)."""
-    if isinstance(value, (bytes, bytearray)):
-        value = _utf8(bytes(value))
-    if isinstance(value, str):
-        return _json(value, "pickled-json", limits)
-    if isinstance(value, dict):
-        metadata = to_jsonable(value)
-        check_structure(metadata, limits.max_json_depth)
-        return DecodedMetadata(metadata, "pickled-dict")
-    raise MetadataError(f"pickled _metadata holds a {type(value).__name__}, not JSON or a dict")
+    """Decode the item of an object array (JSON text, UTF-8 bytes or a dict).
+
+    Errors carry ``encoding`` (``pickled-json`` / ``pickled-dict``), so a checker can report
+    that the metadata is pickled as well as why it cannot be decoded.
+    """
+    encoding = "pickled-dict" if isinstance(value, dict) else "pickled-json"
+    try:
+        if isinstance(value, (bytes, bytearray)):
+            value = _utf8(bytes(value))
+        if isinstance(value, str):
+            return _json(value, "pickled-json", limits)
+        if isinstance(value, dict):
+            metadata = to_jsonable(value, max_depth=limits.max_json_depth)
+            check_structure(metadata, limits.max_json_depth)
+            return DecodedMetadata(metadata, "pickled-dict", _number_notes(metadata))
+    except MetadataError as exc:
+        exc.encoding = exc.encoding or encoding
+        raise
+    raise MetadataError(f"pickled _metadata holds a {type(value).__name__}, not JSON or a dict",
+                        encoding="pickled")
+
+
+def _require_code_points(array: np.ndarray) -> None:
+    """NumPy stores ``<U`` text as UTF-32 code units and does not check them; a unit above
+    U+10FFFF would build a corrupt Python string."""
+    units = np.frombuffer(array.tobytes(), dtype=array.dtype.byteorder.replace("|", "=") + "u4")
+    if units.size and int(units.max()) > 0x10FFFF:
+        raise MetadataError(f"_metadata text holds code unit {int(units.max()):#x}, beyond "
+                            "Unicode's U+10FFFF")
+
+
+def _number_notes(metadata: dict) -> list[tuple[str, str]]:
+    _, paths = nonfinite_paths(metadata)
+    return [("metadata-invalid", f"_metadata holds a non-finite or out-of-range number at "
+             f"{path} (NaN, Infinity, or beyond float range); JSON numbers must be finite")
+            for path in paths]
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        dupe = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise _Duplicate(dupe)
+    return out
+
+
+class _Duplicate(Exception):
+    pass
 
 
 def _json(text: str, encoding: str, limits: Limits) -> DecodedMetadata:
@@ -111,26 +170,26 @@ def _json(text: str, encoding: str, limits: Limits) -> DecodedMetadata:
         notes.append(("metadata-invalid", f"_metadata is not strict JSON: it contains {name}"))
         return float(name.replace("Infinity", "inf"))
 
-    def number(text: str) -> float:
-        value = float(text)
-        if math.isinf(value):
-            shown = text if len(text) <= 20 else text[:17] + "..."
-            notes.append(("metadata-invalid", f"_metadata number {shown} is out of range"))
-        return value
-
     try:
-        value = json.loads(text, parse_constant=constant, parse_float=number)
+        value = json.loads(text, parse_constant=constant, object_pairs_hook=_pairs)
     except RecursionError:
         raise MetadataError(f"_metadata JSON nests deeper than {limits.max_json_depth} levels",
                             rule="resource-limit") from None
+    except _Duplicate as exc:
+        raise MetadataError(f"_metadata JSON has a duplicate key {str(exc.args[0])[:60]!r} in "
+                            "one object; readers disagree on which value wins") from None
     except json.JSONDecodeError as exc:
         raise MetadataError(f"_metadata is not valid JSON ({exc.msg} at line {exc.lineno} "
                             f"column {exc.colno})") from None
-    except ValueError as exc:  # e.g. an integer longer than Python's digit limit
-        raise MetadataError(f"_metadata JSON cannot be read ({_first_line(exc)})") from None
+    except ValueError as exc:  # an integer longer than Python's 4,300-digit limit
+        raise MetadataError(f"_metadata JSON cannot be read: a number is out of range "
+                            f"({_first_line(exc)[:120]})") from None
     if not isinstance(value, dict):
-        raise MetadataError(f"_metadata JSON is a {type(value).__name__}, not an object")
+        raise MetadataError(f"_metadata JSON is a {type(value).__name__}, not an object",
+                            rule="metadata-schema")
     check_structure(value, limits.max_json_depth)
+    if not notes:  # NaN/Infinity constants are already noted once
+        notes += _number_notes(value)
     return DecodedMetadata(value, encoding, notes)
 
 

@@ -22,6 +22,7 @@ from .codec import (
     decode_member_bytes,
     legacy_nphotons,
 )
+from .members import open_member
 from .npyheader import HeaderError
 
 
@@ -63,6 +64,11 @@ def load_npz(path: str | os.PathLike, *, limits: Limits = DEFAULT_LIMITS
             findings += _version_findings(fspath, metadata)
         except MetadataError as exc:
             findings.append(Finding(fspath, METADATA_KEY, exc.rule, "error", str(exc)))
+        else:
+            # Decoded but not clean (NaN, out-of-range numbers): refused here exactly as
+            # check_file reports it, so a file either passes both or neither.
+            findings += [Finding(fspath, METADATA_KEY, rule, "error", message)
+                         for rule, message in (decoded.notes if decoded else [])]
         _raise_if_errors(findings)
         arrays = {key: read_array(scan, key, limits) for key in scan.members
                   if key != METADATA_KEY}
@@ -105,8 +111,10 @@ def read_metadata(scan: ArchiveScan, limits: Limits = DEFAULT_LIMITS) -> Decoded
             f"_metadata member is {member.file_size:,} bytes, over the "
             f"{limits.max_metadata_bytes:,}-byte limit", rule="resource-limit")
     try:
-        with scan.zf.open(scan.infos[METADATA_KEY]) as fp:
-            raw = fp.read(limits.max_metadata_bytes + 1)
+        raw = b"".join(open_member(scan.zf, scan.infos[METADATA_KEY], step=limits.chunk_bytes,
+                                   max_lzma_dict=limits.max_lzma_dict_bytes))
+    except HeaderError as exc:
+        raise MetadataError(f"corrupt _metadata member ({exc})", rule=exc.rule) from None
     except CORRUPTION_ERRORS as exc:
         raise MetadataError(f"corrupt _metadata member ({exc})", rule="unreadable") from None
     return decode_member_bytes(raw, limits)
@@ -117,7 +125,8 @@ def read_array(scan: ArchiveScan, key: str, limits: Limits = DEFAULT_LIMITS) -> 
     member = scan.members[key]
     buf = bytearray()
     try:
-        for piece in iter_member_data(scan.zf, scan.infos[key], member, limits.chunk_bytes):
+        for piece in iter_member_data(scan.zf, scan.infos[key], member, limits.chunk_bytes,
+                                      limits):
             buf += piece
     except HeaderError as exc:
         raise ContractViolation(findings=[_finding(scan.path, key, exc.rule, str(exc))]

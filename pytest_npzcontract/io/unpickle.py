@@ -9,6 +9,7 @@ nothing from a hostile payload is imported or executed.
 
 from __future__ import annotations
 
+import _compat_pickle
 import io
 import math
 import pickle
@@ -48,7 +49,11 @@ class _DtypeStub:
     def to_numpy(self) -> np.dtype:
         if self.descr in ("O", "O4", "O8"):
             return np.dtype(object)
-        dtype = np.dtype(self.descr)
+        try:
+            dtype = np.dtype(self.descr)
+        except Exception as exc:  # NumPy raises TypeError, SyntaxError, ... for bad strings
+            raise UnsafePickleError(f"dtype {self.descr!r} cannot be parsed "
+                                    f"({type(exc).__name__})") from None
         if dtype.kind not in _NUMERIC_KINDS and dtype.kind not in "USO":
             raise UnsafePickleError(f"dtype {self.descr!r} is not allowed in metadata")
         if self.byteorder in "<>":
@@ -176,23 +181,43 @@ _REFUSED_OPCODES = frozenset({"PERSID", "BINPERSID", "EXT1", "EXT2", "EXT4", "IN
 _MEMO_PUTS = frozenset({"PUT", "BINPUT", "LONG_BINPUT"})
 
 
-def _prescan(data: bytes) -> None:
-    """Refuse opcodes we never need and memo indices the C unpickler would allocate for."""
+def _prescan(data: bytes) -> bytes:
+    """Refuse opcodes we never need and memo indices the C unpickler would allocate for, and
+    return the exact opcode stream that was checked, with FRAME opcodes removed.
+
+    A FRAME only announces how many bytes follow (the C unpickler may allocate that much up
+    front, whatever the payload really holds); the opcodes inside a frame are the same without
+    it. Feeding the unpickler the de-framed stream means it sees precisely the opcodes
+    checked here and nothing after STOP.
+    """
+    kept: list[bytes] = []
+    start = 0
     try:
-        for count, (opcode, arg, _pos) in enumerate(pickletools.genops(data)):
+        for count, (opcode, arg, pos) in enumerate(pickletools.genops(data)):
             if opcode.name in _REFUSED_OPCODES:
                 raise UnsafePickleError(f"pickle opcode {opcode.name} is not allowed")
             # A memo index can never legitimately exceed the number of opcodes before it.
             if opcode.name in _MEMO_PUTS and arg > count:
                 raise UnsafePickleError(f"pickle memo index {arg} is out of range")
+            if opcode.name == "FRAME":
+                kept.append(data[start:pos])
+                start = pos + 9  # the opcode byte and its 8-byte length
+            elif opcode.name == "STOP":
+                kept.append(data[start:pos + 1])
+                return b"".join(kept)
     except UnsafePickleError:
         raise
     except Exception as exc:  # genops raises ValueError and others on malformed input
         raise UnsafePickleError(f"malformed pickle ({exc})") from None
+    raise UnsafePickleError("malformed pickle (no STOP opcode)")
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
+        # Protocols 0-2 name Python 2 modules (__builtin__.set); map them as pickle does.
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         try:
             return _ALLOWED[(module, name)]
         except KeyError:
@@ -208,12 +233,12 @@ def restricted_loads(data: bytes) -> Any:
     Arrays come back as real ``np.ndarray`` objects built after validation. Raises
     :class:`UnsafePickleError` for anything else, including malformed payloads.
     """
-    _prescan(data)
+    checked = _prescan(data)
     try:
-        result = _RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load()
+        result = _RestrictedUnpickler(io.BytesIO(checked), encoding="latin1").load()
         return _Plain()(result)
     except UnsafePickleError:
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
-            KeyError, OverflowError, MemoryError, RecursionError, UnicodeDecodeError) as exc:
-        raise UnsafePickleError(f"malformed pickle ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # any decoder error of a hostile payload is "malformed"
+        raise UnsafePickleError(f"malformed pickle ({type(exc).__name__}: "
+                                f"{str(exc)[:200]})") from None

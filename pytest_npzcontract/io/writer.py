@@ -3,14 +3,14 @@
 The archive is written to a temporary file in the destination's directory, flushed and
 fsynced, then moved over the destination with ``os.replace``. An exception at any point leaves
 the old file byte-identical and removes the temporary file; only SIGKILL (which cannot be
-handled) can leave a ``.<name>.*.tmp`` file behind, and even then the old file is intact.
+handled) can leave a ``.<name>.*.tmp`` file behind, and even then the old file is intact; the
+next write to that directory removes it (:mod:`.tempfiles`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
 import zipfile
 from collections.abc import Mapping
@@ -21,6 +21,8 @@ from ..base.errors import ContractViolation
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.report import Finding
 from .codec import METADATA_KEY, MetadataError, encode_metadata, to_jsonable
+from .names import key_problem
+from .tempfiles import lock, remove_stale, temp_path
 
 
 def save_npz(path: str | os.PathLike, arrays: Mapping[str, object],
@@ -80,10 +82,9 @@ def _prepare(target: str, arrays: Mapping[str, object], metadata: Mapping | None
 
 
 def _name_problem(name: object, has_metadata: bool) -> str | None:
-    if not isinstance(name, str) or not name:
-        return f"array name {name!r} must be a non-empty string"
-    if "\x00" in name or name.startswith("/") or ".." in name.split("/"):
-        return f"array name {name!r} is not a safe member name"
+    problem = key_problem(name)
+    if problem:
+        return problem
     if name == METADATA_KEY:
         return ("'_metadata' is reserved: pass metadata=... instead" if not has_metadata
                 else "'_metadata' given both as an array and as metadata=")
@@ -91,14 +92,16 @@ def _name_problem(name: object, has_metadata: bool) -> str | None:
 
 
 def _atomic_write(target: str, members: list[tuple[str, np.ndarray]], compressed: bool) -> None:
-    directory, base = os.path.split(target)
+    directory = os.path.dirname(target)
     mode = _file_mode(target)
+    remove_stale(directory or ".")
     # The name is chosen before the file exists, so cleanup knows it even if an interrupt
     # lands the instant after creation (tempfile.mkstemp has a window there).
-    tmp = os.path.join(directory or ".", f".{base}.{secrets.token_hex(8)}.tmp")
+    tmp = temp_path(target)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                      0o600)
+        lock(fd)
         with os.fdopen(fd, "wb") as fh:
             method = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
             with zipfile.ZipFile(fh, "w", compression=method, allowZip64=True) as zf:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import hashlib
+import math
 import os
 import socket
 from collections.abc import Mapping, Sequence
@@ -204,4 +205,9 @@ def config_from_metadata(metadata: Mapping | None) -> dict:
 def get_nphotons(metadata: Mapping | None) -> float | None:
     """The dataset's nphotons, or ``None`` when not recorded."""
     value = section(metadata, "physics_parameters").get("nphotons")
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond float range
+        return math.inf if value > 0 else -math.inf

@@ -173,7 +173,7 @@ def validate_parameters(metadata: Mapping | None, config: Any, *,
 def _equal(stored: Any, wanted: Any, how: str, rtol: float) -> bool:
     try:
         a, b = float(stored), float(wanted)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return stored == wanted
     if how == "relative":
         return math.isclose(a, b, rel_tol=rtol, abs_tol=0.0)
@@ -183,7 +183,9 @@ def _equal(stored: Any, wanted: Any, how: str, rtol: float) -> bool:
 def _fmt(value: Any) -> str:
     if isinstance(value, float) and (abs(value) >= 1e5 or 0 < abs(value) < 1e-3):
         return f"{value:g}"
-    return str(value)
+    if isinstance(value, int) and abs(value) >= 10 ** 30:  # str() of huge ints may raise
+        return f"an integer of {value.bit_length()} bits"
+    return str(value)[:80]
 
 
 def check_parameters(metadata: Mapping | None, config: Any,

@@ -42,6 +42,7 @@ import numpy as np
 from ..io.archive import scan_archive
 from ..io.codec import CANONICAL_ENCODING, METADATA_KEY
 from ..io.reader import load_npz, read_metadata
+from ..io.tempfiles import lock
 from ..io.writer import fsync_directory, save_npz
 from ..metadata.model import add_transformation, create_metadata
 
@@ -384,8 +385,11 @@ def apply_plan(plan: MigrationPlan, output: str | os.PathLike) -> dict:
     target = os.path.realpath(os.fspath(output))
     directory, base = os.path.split(target)
     tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.migrate.tmp")
+    held = None
     try:
         save_npz(tmp, plan.arrays, metadata)
+        held = os.open(tmp, os.O_RDONLY)
+        lock(held)  # so another run's stale-temporary cleanup leaves it alone while verifying
         _verify(tmp, plan, metadata)
         with contextlib.suppress(FileNotFoundError):
             os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
@@ -394,6 +398,9 @@ def apply_plan(plan: MigrationPlan, output: str | os.PathLike) -> dict:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    finally:
+        if held is not None:
+            os.close(held)
     fsync_directory(directory)
     return metadata
 

@@ -231,7 +231,7 @@ def test_unreadable_files_are_findings_not_crashes(tmp_path: Path):
 
 @pytest.mark.parametrize("start_method", ["fork", "spawn"])
 def test_parallel_jobs_give_the_same_reports_in_input_order(start_method: str, monkeypatch):
-    monkeypatch.setattr("pytest_npzcontract.cli.lint.START_METHOD", start_method)
+    monkeypatch.setattr("pytest_npzcontract.cli.workers.START_METHOD", start_method)
     paths = [str(FIXTURES / d) for d in ("broken", "legacy", "valid")]
     serial = as_json(lint("--format", "json", *paths))
     parallel = as_json(lint("--format", "json", "--jobs", "2", *paths))
