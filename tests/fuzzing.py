@@ -128,7 +128,7 @@ def _insert(rng: random.Random, data: bytearray) -> None:
 
 
 def _truncate(rng: random.Random, data: bytearray) -> None:
-    del data[rng.randrange(1, len(data)):]
+    del data[rng.randrange(len(data)):]
 
 
 def _text_edit(rng: random.Random, data: bytearray) -> None:

@@ -3,7 +3,7 @@
 Two fresh interpreters, each capped in address space (current size + 512 MiB), check 1,200
 structure-aware mutants each of valid, legacy and pickled seed files (``tests/fuzzing.py``):
 ``check_file`` never raises, ``load_npz`` raises only ``ContractViolation``, a file
-``check_file`` passes loads, and no mutant takes more than a few seconds. Inputs the long
+``check_file`` passes loads, and no mutant takes more than 10 seconds. Inputs the long
 campaign (``benchmarks/fuzz_campaign.py``) saved in ``tests/fuzz_corpus/`` are replayed too.
 """
 
@@ -32,7 +32,7 @@ def _fuzz(*args: str) -> dict:
 
 def test_seeded_mutants_keep_every_invariant():
     procs = [subprocess.Popen([sys.executable, str(FUZZER), "--cap-mib", "512", "--seed",
-                               str(seed), "--count", "1200", "--max-seconds", "5"],
+                               str(seed), "--count", "1200", "--max-seconds", "10"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=ENV)
              for seed in (12, 13)]
@@ -44,7 +44,7 @@ def test_seeded_mutants_keep_every_invariant():
     failures = [f for r in results for f in r["failures"]]
     assert failures == []
     assert sum(r["mutants"] for r in results) == 2400
-    assert max(r["slowest"] for r in results) < 5
+    assert max(r["slowest"] for r in results) < 10
 
 
 def test_mutants_are_deterministic():
