@@ -96,17 +96,21 @@ class _Stored:
 
 
 def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_BYTES,
-                max_lzma_dict: int = MAX_LZMA_DICT) -> Iterator[bytes]:
+                max_lzma_dict: int = MAX_LZMA_DICT, first_read: int = READ_BYTES
+                ) -> Iterator[bytes]:
     """Yield the member's decompressed bytes in pieces of at most ``step`` bytes.
 
     Stops with :class:`MemberError` as soon as the output would exceed ``info.file_size``, when
     the compressed stream ends early or late, and (once the end is reached) when the CRC-32
-    differs. A consumer that stops early reads and decompresses nothing more.
+    differs. Each piece is held back until the next one exists, so the last piece (the whole
+    member, when it fits in one step) is only yielded once the CRC has been verified. A
+    consumer that stops early reads and decompresses nothing more. ``first_read`` is the size
+    of the first raw read (small for header reads; later reads double up to ``READ_BYTES``).
     """
-    raw = _raw_chunks(zf, info)
+    raw = _raw_chunks(zf, info, first_read)
     decoder = _decoder(info, raw, max_lzma_dict)
     declared, produced, crc, stalls = info.file_size, 0, 0, 0
-    data = b""
+    data, held = b"", None
     while True:
         if decoder.needs_input and not data:
             data = next(raw, b"")
@@ -124,7 +128,9 @@ def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_
                 raise MemberError(f"member {info.filename!r} inflates to more than the "
                                   f"{declared:,} bytes its zip entry declares", "resource-limit")
             crc = zlib.crc32(piece, crc)
-            yield piece
+            if held is not None:
+                yield held
+            held = piece
         if decoder.eof:
             break
     # Stored data has no end marker; LZMA may omit it (zip flag bit 1); sizes and CRC decide.
@@ -137,6 +143,8 @@ def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_
     if crc != info.CRC:
         raise MemberError(f"member {info.filename!r}: CRC mismatch: the bytes changed after "
                           "writing")
+    if held is not None:
+        yield held
 
 
 def _step(decoder: Decoder, data: bytes, step: int, info: zipfile.ZipInfo) -> bytes:
@@ -158,7 +166,8 @@ class MemberStream:
 
     def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = 64 << 10,
                  max_lzma_dict: int = MAX_LZMA_DICT) -> None:
-        self._pieces = open_member(zf, info, step=step, max_lzma_dict=max_lzma_dict)
+        self._pieces = open_member(zf, info, step=step, max_lzma_dict=max_lzma_dict,
+                                   first_read=16 << 10)
         self._buffer = bytearray()
         self._done = False
 
@@ -205,11 +214,10 @@ def _data_offset(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
     return info.header_offset + _LOCAL.size + name_len + extra_len
 
 
-def _raw_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """The member's compressed bytes: 16 KiB first (a header read needs no more), then
-    doubling up to ``READ_BYTES``; seeks before each read, so several members can be read in
-    turn from one open archive."""
-    position, left, size = _data_offset(zf, info), info.compress_size, 16 << 10
+def _raw_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, first: int) -> Iterator[bytes]:
+    """The member's compressed bytes: ``first`` bytes, then doubling up to ``READ_BYTES``;
+    seeks before each read, so several members can be read in turn from one open archive."""
+    position, left, size = _data_offset(zf, info), info.compress_size, first
     while left > 0:
         zf.fp.seek(position)
         chunk = zf.fp.read(min(size, left))
