@@ -96,8 +96,8 @@ class _Stored:
 
 
 def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_BYTES,
-                max_lzma_dict: int = MAX_LZMA_DICT, first_read: int = READ_BYTES
-                ) -> Iterator[bytes]:
+                max_lzma_dict: int = MAX_LZMA_DICT, first_read: int = READ_BYTES,
+                hold_back: bool = True) -> Iterator[bytes]:
     """Yield the member's decompressed bytes in pieces of at most ``step`` bytes.
 
     Stops with :class:`MemberError` as soon as the output would exceed ``info.file_size``, when
@@ -128,6 +128,9 @@ def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_
                 raise MemberError(f"member {info.filename!r} inflates to more than the "
                                   f"{declared:,} bytes its zip entry declares", "resource-limit")
             crc = zlib.crc32(piece, crc)
+            if not hold_back:
+                yield piece
+                continue
             if held is not None:
                 yield held
             held = piece
@@ -164,10 +167,11 @@ class MemberStream:
     >>> header = read_npy_header(MemberStream(zf, info))
     """
 
-    def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = 64 << 10,
+    def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = 16 << 10,
                  max_lzma_dict: int = MAX_LZMA_DICT) -> None:
+        # Headers are small: read little, and hand out the first piece at once.
         self._pieces = open_member(zf, info, step=step, max_lzma_dict=max_lzma_dict,
-                                   first_read=16 << 10)
+                                   first_read=4 << 10, hold_back=False)
         self._buffer = bytearray()
         self._done = False
 
