@@ -5,8 +5,9 @@ backend of ``pytest_npzcontract.io.inflate`` (zlib, ISA-L, zlib-ng), and the val
 repetitions; the functions compared run in turn inside each repetition (warm page cache).
 Target: value scan >= 1.3x the speed of plain zlib inflate.
 
-When the member reader has a pluggable deflate backend (``io.members.set_deflate_backend``),
-the value scan is also timed with the fastest backend plugged in.
+The value scan uses the fastest installed backend by default (``io.members``); it is also
+timed with the standard zlib plugged in (``set_deflate_backend``), to show what the backend
+buys.
 
     python benchmarks/bench_inflate.py [--repeat 3]
 """
@@ -74,16 +75,18 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         seam = None
     if seam is not None and hasattr(seam, "set_deflate_backend"):
-        name, module = backends.fastest()
+        fns["value scan (check_file)"] = lambda: check_file(path, values=True)
+        fns[f"value scan (check_file), {backends.fastest()[0]}"] = fns.pop(
+            "value scan (check_file)")
 
-        def fast_scan() -> object:
-            previous = seam.set_deflate_backend(lambda: seam.ZlibInflater(module))
+        def zlib_scan() -> object:
+            previous = seam.set_deflate_backend(lambda: seam.ZlibInflater())
             try:
                 return check_file(path, values=True)
             finally:
                 seam.set_deflate_backend(previous)
 
-        fns[f"value scan, {name} plugged in"] = fast_scan
+        fns["value scan, zlib plugged in"] = zlib_scan
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(args.repeat):
         for name, fn in fns.items():
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         median = statistics.median(times[name])
         line = (f"  {name:38s} {median:7.2f} s  {data_bytes / median / 1e6:7.0f} MB/s  "
                 f"{base / median:5.2f}x plain inflate")
-        if name.startswith("value scan"):
+        if name.startswith("value scan (check_file)"):
             ok = base / median >= TARGET
             verdict = 0 if ok else verdict
             line += f"   target >= {TARGET}x {'PASS' if ok else 'MISS'}"

@@ -1,4 +1,4 @@
-"""The fastest raw-deflate (and CRC-32) implementation installed: zlib-ng, then ISA-L, then
+"""The fastest raw-deflate (and CRC-32) implementation installed: ISA-L, then zlib-ng, then
 the standard library's zlib.
 
 ``zlib_ng`` (python-zlib-ng) and ``isal`` (python-isal) are optional: both offer zlib's
@@ -20,7 +20,7 @@ import zlib
 from types import ModuleType
 
 #: (name, module) in order of preference.
-CANDIDATES = (("zlib-ng", "zlib_ng.zlib_ng"), ("isal", "isal.isal_zlib"), ("zlib", "zlib"))
+CANDIDATES = (("isal", "isal.isal_zlib"), ("zlib-ng", "zlib_ng.zlib_ng"), ("zlib", "zlib"))
 ENV = "NPZCONTRACT_INFLATE"
 
 

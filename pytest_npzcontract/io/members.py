@@ -9,7 +9,9 @@ has been read to its end. Every problem raises :class:`MemberError` (a ``HeaderE
 a rule id), so callers turn it into one finding.
 
 The deflate decoder is pluggable (:func:`set_deflate_backend`): anything with zlib's
-``decompressobj(wbits)`` interface (``isal.isal_zlib``, ``zlib_ng.zlib_ng``) can be used.
+``decompressobj(wbits)`` interface (``isal.isal_zlib``, ``zlib_ng.zlib_ng``) can be used. By
+default the fastest installed one is (:func:`pytest_npzcontract.io.inflate.fastest`: ISA-L,
+zlib-ng, else zlib), and its CRC-32 checks every member.
 
 >>> with zipfile.ZipFile("train.npz") as zf:
 ...     info = zf.getinfo("diffraction.npy")
@@ -32,6 +34,9 @@ from .npyheader import HeaderError
 #: Default output bound of one decompression step, and raw bytes read per step.
 STEP_BYTES = 4 << 20
 READ_BYTES = 1 << 20
+#: Members smaller than this use the standard zlib (importing a faster backend costs more
+#: than it saves on a small file: the one-file pre-commit case).
+FAST_MIN_BYTES = 1 << 20
 #: Largest LZMA dictionary accepted by default (its decoder allocates about this much).
 MAX_LZMA_DICT = 64 << 20
 _LOCAL = struct.Struct("<4s2B4HL2L2H")  # zip local file header, 30 bytes
@@ -71,14 +76,28 @@ class ZlibInflater:
         return out
 
 
-_deflate_factory: Callable[[], Decoder] = ZlibInflater
+def fastest_inflater() -> ZlibInflater:
+    """A raw-deflate decoder from the fastest installed backend (the default factory)."""
+    from .inflate import fastest
+
+    return ZlibInflater(fastest()[1])
+
+
+def _crc32() -> Callable[[bytes, int], int]:
+    """CRC-32 from the fastest installed backend (all compute the same zlib CRC-32)."""
+    from .inflate import fastest
+
+    return getattr(fastest()[1], "crc32", zlib.crc32)
+
+
+_deflate_factory: Callable[[], Decoder] = fastest_inflater
 
 
 def set_deflate_backend(factory: Callable[[], Decoder] | None) -> Callable[[], Decoder]:
-    """Use ``factory()`` for deflate members from now on (``None``: the zlib default).
-    Returns the previous factory, so a caller can restore it."""
+    """Use ``factory()`` for deflate members from now on (``None``: the default, the fastest
+    installed backend). Returns the previous factory, so a caller can restore it."""
     global _deflate_factory
-    previous, _deflate_factory = _deflate_factory, factory or ZlibInflater
+    previous, _deflate_factory = _deflate_factory, factory or fastest_inflater
     return previous
 
 
@@ -109,6 +128,7 @@ def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_
     """
     raw = _raw_chunks(zf, info, first_read)
     decoder = _decoder(info, raw, max_lzma_dict)
+    crc32 = _crc32() if info.file_size >= FAST_MIN_BYTES else zlib.crc32
     declared, produced, crc, stalls = info.file_size, 0, 0, 0
     data, held = b"", None
     while True:
@@ -127,7 +147,7 @@ def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_
             if produced > declared:
                 raise MemberError(f"member {info.filename!r} inflates to more than the "
                                   f"{declared:,} bytes its zip entry declares", "resource-limit")
-            crc = zlib.crc32(piece, crc)
+            crc = crc32(piece, crc)
             if not hold_back:
                 yield piece
                 continue
@@ -241,6 +261,8 @@ def _decoder(info: zipfile.ZipInfo, raw: Iterator[bytes], max_lzma_dict: int) ->
             raise MemberError(f"stored member {info.filename!r}: sizes in its zip entry differ")
         return _Stored()
     if method == zipfile.ZIP_DEFLATED:
+        if _deflate_factory is fastest_inflater and info.file_size < FAST_MIN_BYTES:
+            return ZlibInflater()
         return _deflate_factory()
     if method == zipfile.ZIP_BZIP2:
         return bz2.BZ2Decompressor()

@@ -61,3 +61,28 @@ def test_falls_back_to_zlib_without_the_optional_modules(monkeypatch: pytest.Mon
         assert set(inflate.available()) == {"zlib"}
     finally:
         inflate._choose.cache_clear()
+
+
+def test_member_reader_uses_the_fastest_backend_for_large_members(tmp_path: Path):
+    """The default decoder of io.members is the fastest installed backend for members of at
+    least FAST_MIN_BYTES, zlib below (cheap start-up), and both read the same bytes."""
+    import numpy as np
+
+    from pytest_npzcontract.io import members
+
+    path = tmp_path / "two.npz"
+    rng = np.random.default_rng(0)
+    with open(path, "wb") as fh:
+        np.savez_compressed(fh, big=rng.integers(0, 9, (1 << 19,), dtype=np.int32),
+                            small=np.arange(100, dtype=np.int32))
+    name, module = inflate.fastest()
+    with zipfile.ZipFile(path) as zf:
+        infos = {i.filename: i for i in zf.infolist()}
+        assert infos["big.npy"].file_size >= members.FAST_MIN_BYTES > infos["small.npy"].file_size
+        for member in ("big.npy", "small.npy"):
+            data = b"".join(members.open_member(zf, infos[member]))
+            assert data == zf.read(member)
+        chosen = members._decoder(infos["big.npy"], iter(()), members.MAX_LZMA_DICT)
+        assert isinstance(chosen._obj, type(module.decompressobj(-15)))
+        small = members._decoder(infos["small.npy"], iter(()), members.MAX_LZMA_DICT)
+        assert isinstance(small._obj, type(zlib.decompressobj(-15)))
