@@ -23,6 +23,7 @@ from ..base.report import Finding, Report
 from ..io.archive import (
     CORRUPTION_ERRORS,
     ArchiveScan,
+    bytes_to_chunks,
     iter_member_data,
     scan_archive,
     verify_member,
@@ -51,7 +52,7 @@ from .keys import Contract
 from .profiles import PROFILES, profile_from_scale, resolve_profile
 from .rules import RULES, resolve_level, validate_overrides
 from .sources import check_sources
-from .values import array_chunks, bytes_to_chunks, scan_chunks
+from .values import array_chunks, scan_chunks
 
 #: Frame sizes the reference TensorFlow model accepts (the profiles' ``sizes``).
 MODEL_SIZES = (64, 128, 256)

@@ -77,19 +77,6 @@ def _extend(stats: ValueStats, lo: float, hi: float) -> None:
     stats.max = max(stats.max, hi)
 
 
-def bytes_to_chunks(dtype: np.dtype, pieces: Iterable[bytes]) -> Iterator[np.ndarray]:
-    """Turn byte pieces of any length into whole-element arrays (carrying partial elements)."""
-    itemsize = np.dtype(dtype).itemsize
-    carry = b""
-    for piece in pieces:
-        if carry:
-            piece = carry + piece
-        usable = len(piece) - len(piece) % itemsize
-        carry = piece[usable:]
-        if usable:
-            yield np.frombuffer(piece, dtype=dtype, count=usable // itemsize)
-
-
 def array_chunks(array: np.ndarray, chunk_bytes: int) -> Iterator[np.ndarray]:
     """Flat chunks of an in-memory array, copying at most ``chunk_bytes`` at a time."""
     if array.ndim == 0:

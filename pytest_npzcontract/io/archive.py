@@ -15,7 +15,7 @@ import struct
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -346,3 +346,17 @@ def human_size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n} B"  # pragma: no cover
+
+
+def bytes_to_chunks(dtype: np.dtype, pieces: Iterable[bytes]) -> Iterator[np.ndarray]:
+    """Turn byte pieces of any length into whole-element arrays (carrying partial elements)."""
+    itemsize = np.dtype(dtype).itemsize
+    carry = b""
+    for piece in pieces:
+        if carry:
+            piece = carry + piece
+        usable = len(piece) - len(piece) % itemsize
+        carry = piece[usable:]
+        if usable:
+            yield np.frombuffer(piece, dtype=dtype, count=usable // itemsize)
+

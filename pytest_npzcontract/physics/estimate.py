@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -464,7 +464,7 @@ def _estimate_file(path: str | os.PathLike, key: str | None, labels: Any,
                    chunk_bytes: int) -> NphotonsEstimate:
     from ..base.errors import ContractViolation
     from ..base.report import Finding
-    from ..io.archive import CORRUPTION_ERRORS, iter_member_data, scan_archive
+    from ..io.archive import CORRUPTION_ERRORS, bytes_to_chunks, iter_member_data, scan_archive
     from ..io.npyheader import HeaderError
 
     fspath = os.fspath(path)
@@ -487,7 +487,7 @@ def _estimate_file(path: str | os.PathLike, key: str | None, labels: Any,
                                   labels=labels, fortran=member.fortran_order, key=key)
         try:
             pieces = iter_member_data(scan.zf, scan.infos[key], member, chunk_bytes)
-            for chunk in as_arrays(member.dtype, pieces):
+            for chunk in bytes_to_chunks(member.dtype, pieces):
                 acc.update(chunk)
         except HeaderError as exc:
             raise ContractViolation(findings=[Finding(fspath, key, exc.rule, "error",
@@ -496,16 +496,3 @@ def _estimate_file(path: str | os.PathLike, key: str | None, labels: Any,
             raise ContractViolation(findings=[Finding(
                 fspath, key, "unreadable", "error", f"corrupt data ({exc})")]) from None
     return _single(acc)
-
-
-def as_arrays(dtype: np.dtype, pieces: Iterable[bytes]) -> Iterator[np.ndarray]:
-    """Byte pieces of any length as whole-element arrays (partial elements carried over)."""
-    itemsize = np.dtype(dtype).itemsize
-    carry = b""
-    for piece in pieces:
-        if carry:
-            piece = carry + piece
-        usable = len(piece) - len(piece) % itemsize
-        carry = piece[usable:]
-        if usable:
-            yield np.frombuffer(piece, dtype=dtype, count=usable // itemsize)

@@ -143,9 +143,12 @@ def test_lint_reports_bytes_transferred(served, big: Path):
     document = lint_json("--no-values", f"{base}/big.npz")
     entry = document["files"][0]
     assert entry["file"] == f"{base}/big.npz"
-    assert entry["transfer"]["bytes"] == handler.sent
+    # What the client read; the server may have pushed more into a connection the client gave
+    # up on (a retried request under load), never less.
+    received = entry["transfer"]["bytes"]
+    assert 0 < received <= handler.sent < 400_000
     assert document["summary"]["remote_files"] == 1
-    assert document["summary"]["bytes_transferred"] == handler.sent
+    assert document["summary"]["bytes_transferred"] == received
     text = CliRunner().invoke(cli, ["lint", "--no-config", "--no-values", f"{base}/big.npz"])
     assert re.search(r"; 1 remote file: [\d.]+ KiB transferred$", text.stdout.splitlines()[-1])
 
