@@ -47,16 +47,16 @@ from ..metadata.parameters import (
     section,
     validate_parameters,
 )
-from .dose import DEFAULT_FACTOR, DoseCheck, validate_factor
+from .dose import DEFAULT_FACTOR, validate_factor
 from .keys import Contract
 from .profiles import PROFILES, profile_from_scale, resolve_profile
 from .rules import RULES, resolve_level, validate_overrides
 from .sources import check_sources
-from .values import array_chunks, scan_chunks
+from .value_checks import check_values, corruption
+from .values import array_chunks
 
 #: Frame sizes the reference TensorFlow model accepts (the profiles' ``sizes``).
 MODEL_SIZES = (64, 128, 256)
-NORMALIZED_MAX = 10.0
 Progress = Callable[[int], None]
 #: Prefix of the finding for an error no check anticipated (a bug: please report it).
 UNEXPECTED = "unexpected error while checking (please report it)"
@@ -223,7 +223,7 @@ def _verify_unread(run: _Run, scan: ArchiveScan, read: set[str], limits: Limits)
         except HeaderError as exc:
             run.add(exc.rule, key, f"while reading data: {exc}")
         except CORRUPTION_ERRORS as exc:
-            run.add("unreadable", key, f"corrupt data ({_corruption(exc)})")
+            run.add("unreadable", key, f"corrupt data ({corruption(exc)})")
 
 
 def _reporting(pieces: Iterator[bytes], on_progress: Progress) -> Iterator[bytes]:
@@ -258,7 +258,7 @@ def _check(run: _Run, arrays: dict[str, _Array], metadata: Any, config: Any, val
     _check_metadata(run, metadata, config, frame, rtol)
     _check_sources(run, usable, metadata, config, frame, values, rtol)
     if values:
-        _check_values(run, usable)
+        check_values(run, usable, _diffraction_key(run, usable))
 
 
 def _select_profile(run: _Run, metadata: Any) -> None:
@@ -482,49 +482,3 @@ def _check_sources(run: _Run, arrays: dict[str, _Array], state: Any, config: Any
             index = None  # the value scan reports it
     check_sources(run.add, state.metadata, frame, index, array is not None, config, rtol)
 
-
-def _check_values(run: _Run, arrays: dict[str, _Array]) -> None:
-    diff = _diffraction_key(run, arrays)
-    dose = None if diff in run.transposed else DoseCheck.start(run, arrays, diff)
-    for key, array in arrays.items():
-        if key not in run.contract.keys or array.dtype.kind not in "biufc":
-            continue
-        observe = dose.observe if dose is not None and key == diff else None
-        try:
-            stats = scan_chunks(array.dtype, array.chunks(), observe)
-        except HeaderError as exc:
-            run.add(exc.rule, key, f"while reading values: {exc}")
-            continue
-        except CORRUPTION_ERRORS as exc:
-            run.add("unreadable", key, f"corrupt data ({_corruption(exc)})")
-            continue
-        if stats.nonfinite:
-            run.add("non-finite", key, f"{stats.nan:,} NaN and {stats.inf:,} infinite value(s) "
-                    f"among {stats.count:,}")
-        if run.contract.keys[key].values:
-            _amplitude_checks(run, key, array, stats)
-        if key == diff and dose is not None and not stats.nonfinite:
-            dose.finish(run)
-
-
-def _amplitude_checks(run: _Run, key: str, array: _Array, stats: Any) -> None:
-    if stats.negative:
-        run.add("negative-amplitude", key, f"{stats.negative:,} negative value(s) (min "
-                f"{stats.min:.4g}); amplitudes and intensities are >= 0")
-    if run.contract.keys[key].values != "amplitude" or stats.count == 0:
-        return
-    looks_like_counts = array.dtype.kind in "iu" or (stats.integral and stats.max >= 3)
-    if looks_like_counts:
-        run.add("intensity-not-amplitude", key,
-                f"values are whole numbers up to {stats.max:.6g}: this looks like photon counts "
-                "(intensity), not amplitude sqrt(intensity)")
-    if stats.max >= NORMALIZED_MAX:
-        run.add("not-normalized", key, f"max amplitude {stats.max:.6g} >= {NORMALIZED_MAX:g}; "
-                "DATA-001 expects normalized amplitudes")
-
-
-def _corruption(exc: Exception) -> str:
-    text = str(exc)
-    if "CRC" in text:
-        return "CRC mismatch: the bytes changed after writing"
-    return f"{type(exc).__name__}: {text}"

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import os
 import sys
 from collections.abc import Mapping
@@ -39,25 +38,19 @@ from typing import Any
 
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.modes import ValidationMode
+from .config_values import (  # noqa: F401 (ConfigError, TABLE, EXPECT_KEYS are public here)
+    _CHECKS,
+    _KEYS,
+    CACHE_STRATEGIES,
+    EXPECT_KEYS,
+    TABLE,
+    ConfigError,
+    _plain,
+    _unknown,
+)
 
-TABLE = "tool.npzcontract"
-#: Parameters ``expect`` may pin, with how each value is parsed.
-EXPECT_KEYS = {"nphotons": "positive number", "N": "positive integer",
-               "gridsize": "positive integer"}
 _OPTION_NAMES = {"rules": "--rule", "nphotons_factor": "--nphotons-factor"}
-_KEYS = ("mode", "profile", "profiles", "custom-profiles", "include", "exclude", "values",
-         "expect", "rules", "contract", "limits", "jobs", "rtol", "respect_gitignore", "cache",
-         "cache_dir", "cache_strategy", "nphotons_factor", "require_files")
-#: Configuration keys whose Settings field is spelled differently.
 _FIELDS = {"custom-profiles": "custom_profiles"}
-#: How the lint cache recognizes an unchanged file: by its identity (size, mtime, inode) or
-#: by a hash of its bytes (for CI, where a fresh checkout gives every file a new mtime).
-CACHE_STRATEGIES = ("metadata", "content")
-
-
-class ConfigError(ValueError):
-    """A configuration or option value that cannot be used; the message names the culprit."""
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -310,19 +303,6 @@ def _shown(path: Path, base: Path) -> str:
         return os.fspath(path)
 
 
-def _unknown(key: str, known: tuple[str, ...] | list[str], where: str) -> ConfigError:
-    import difflib
-
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
-    return ConfigError(f"unknown key {key!r} in {where}{hint}")
-
-
-def _where(label: str, section: str) -> str:
-    """``[tool.npzcontract.expect]`` for a configuration table, the option name for an option."""
-    return f"[{TABLE}.{section}]" if label.startswith("[") else label
-
-
 def _validate(raw: Mapping[str, Any], *, origin: str) -> dict[str, Any]:
     """Check and normalize raw values; names keys as ``[tool.npzcontract] key`` or ``--key``."""
     out: dict[str, Any] = {}
@@ -333,172 +313,3 @@ def _validate(raw: Mapping[str, Any], *, origin: str) -> dict[str, Any]:
             key, "--" + key.replace("_", "-"))
         out[_FIELDS.get(key, key)] = _CHECKS[key](value, label)
     return out
-
-
-def _mode(value: Any, label: str) -> str:
-    try:
-        return ValidationMode.coerce(_string(value, label)).value
-    except ValueError as exc:
-        raise ConfigError(f"{label}: {exc}") from None
-
-
-def _profile(value: Any, label: str) -> str:
-    text = _string(value, label)
-    if not text:
-        raise ConfigError(f"{label}: expected a profile name")
-    return text  # names are checked against the registry once custom profiles are known
-
-
-def _path_profiles(value: Any, label: str) -> Mapping[str, str]:
-    if not isinstance(value, Mapping) or not all(
-            isinstance(k, str) and k and isinstance(v, str) and v for k, v in value.items()):
-        raise ConfigError(f"{label}: expected a table of \"glob\" = \"profile\"")
-    return MappingProxyType(dict(value))
-
-
-def _custom_profiles(value: Any, label: str) -> Mapping[str, Any]:
-    from .profiles import PROFILES, derive_profile
-
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{label}: expected tables [{TABLE}.custom-profiles.NAME]")
-    known: dict[str, Any] = dict(PROFILES)
-    for name, spec in value.items():
-        if name in PROFILES:
-            raise ConfigError(f"{label}: {name!r} is a built-in profile; choose another name")
-        try:
-            known[name] = derive_profile(name, spec, known)
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(f"{label}: {exc}") from None
-    return MappingProxyType({k: _plain(v) for k, v in value.items()})
-
-
-def _globs(value: Any, label: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, (list, tuple)) or not all(
-            isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{label}: expected a list of glob patterns, not {value!r}")
-    return tuple(value)
-
-
-def _bool(value: Any, label: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{label}: expected true or false, not {value!r}")
-    return value
-
-
-def _expect(value: Any, label: str) -> Mapping[str, float | int]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{label}: expected a table like {{ nphotons = 1e6, N = 64 }}")
-    out: dict[str, float | int] = {}
-    for name, item in value.items():
-        if name not in EXPECT_KEYS:
-            raise _unknown(name, list(EXPECT_KEYS), _where(label, "expect"))
-        out[name] = _parameter(name, item, label)
-    return MappingProxyType(out)
-
-
-def _parameter(name: str, value: Any, label: str) -> float | int:
-    kind = EXPECT_KEYS[name]
-    try:
-        number = float(value) if not isinstance(value, bool) else math.nan
-    except (TypeError, ValueError):
-        number = math.nan
-    ok = math.isfinite(number) and number > 0
-    if kind == "positive integer":
-        ok = ok and number == int(number)
-    if not ok:
-        raise ConfigError(f"{label}: {name} must be a {kind}, not {value!r}")
-    return int(number) if kind == "positive integer" else number
-
-
-def _rules(value: Any, label: str) -> Mapping[str, str]:
-    from .rules import validate_overrides
-
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{label}: expected a table of rule-id = level")
-    try:
-        return MappingProxyType(validate_overrides(value))
-    except ValueError as exc:
-        raise ConfigError(f"{label}: {exc}") from None
-
-
-def _contract(value: Any, label: str) -> Mapping[str, Any]:
-    from .keys import DATA_001
-
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{label}: expected a table (required = [...], keys.NAME = {{...}})")
-    try:
-        DATA_001.extended(value)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{label}: {exc}") from None
-    return MappingProxyType(dict(value))
-
-
-def _limits(value: Any, label: str) -> Limits:
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{label}: expected a table of limit = number")
-    names = [f.name for f in dataclasses.fields(Limits)]
-    changes = {}
-    for name, item in value.items():
-        if name not in names:
-            raise _unknown(name, names, _where(label, "limits"))
-        if isinstance(item, bool) or not isinstance(item, (int, float)) or not item > 0:
-            raise ConfigError(f"{label}: {name} must be a positive number, not {item!r}")
-        changes[name] = item
-    return DEFAULT_LIMITS.with_(**changes)
-
-
-def _jobs(value: Any, label: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{label}: expected a whole number >= 0 (0: one per CPU), not {value!r}")
-    return value or (os.cpu_count() or 1)
-
-
-def _rtol(value: Any, label: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ConfigError(f"{label}: expected a number in [0, 1), not {value!r}")
-    return float(value)
-
-
-def _cache_strategy(value: Any, label: str) -> str:
-    text = _string(value, label)
-    if text not in CACHE_STRATEGIES:
-        raise ConfigError(f"{label}: expected one of {', '.join(CACHE_STRATEGIES)}, not {text!r}")
-    return text
-
-
-def _nonempty(value: Any, label: str) -> str:
-    text = _string(value, label)
-    if not text:
-        raise ConfigError(f"{label}: expected a directory name, not an empty string")
-    return text
-
-
-def _factor(value: Any, label: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 < value < math.inf:
-        raise ConfigError(f"{label}: expected a number > 1 (e.g. 2 for a factor of two), "
-                          f"not {value!r}")
-    return float(value)
-
-
-def _string(value: Any, label: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f"{label}: expected a string, not {value!r}")
-    return value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-_CHECKS = {"mode": _mode, "profile": _profile, "profiles": _path_profiles,
-           "custom-profiles": _custom_profiles, "include": _globs, "exclude": _globs,
-           "values": _bool, "expect": _expect, "rules": _rules, "contract": _contract,
-           "limits": _limits, "jobs": _jobs, "rtol": _rtol, "respect_gitignore": _bool,
-           "cache": _bool, "cache_dir": _nonempty, "cache_strategy": _cache_strategy,
-           "nphotons_factor": _factor, "require_files": _bool}
