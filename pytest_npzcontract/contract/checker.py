@@ -30,7 +30,6 @@ from ..io.archive import (
 )
 from ..io.codec import (
     METADATA_KEY,
-    PICKLED_ENCODINGS,
     DecodedMetadata,
     MetadataError,
     decode_array,
@@ -40,18 +39,13 @@ from ..io.npyheader import HeaderError
 from ..io.reader import read_metadata
 from ..metadata.parameters import (
     DEFAULT_RTOL,
-    MISSING_HINT,
-    missing_message,
-    missing_parameters,
     scale_pair,
-    section,
-    validate_parameters,
 )
 from .dose import DEFAULT_FACTOR, validate_factor
 from .keys import Contract
+from .metadata_checks import check_merged_sources, check_metadata
 from .profiles import PROFILES, profile_from_scale, resolve_profile
 from .rules import RULES, resolve_level, validate_overrides
-from .sources import check_sources
 from .value_checks import check_values, corruption
 from .values import array_chunks
 
@@ -255,8 +249,8 @@ def _check(run: _Run, arrays: dict[str, _Array], metadata: Any, config: Any, val
     _check_keys(run, arrays)
     shapes = _check_layout(run, usable)
     frame = _check_relations(run, shapes)
-    _check_metadata(run, metadata, config, frame, rtol)
-    _check_sources(run, usable, metadata, config, frame, values, rtol)
+    check_metadata(run, metadata, config, frame, rtol)
+    check_merged_sources(run, usable, metadata, config, frame, values, rtol)
     if values:
         check_values(run, usable, _diffraction_key(run, usable))
 
@@ -419,66 +413,3 @@ def _check_relations(run: _Run, shapes: dict[str, tuple[int, ...]]) -> tuple[int
 
 def _dims(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape))
-
-
-def _check_metadata(run: _Run, state: Any, config: Any, frame: tuple[int, int] | None,
-                    rtol: float) -> None:
-    if isinstance(state, MetadataError):
-        run.add(state.rule, METADATA_KEY, str(state))
-        if state.encoding in PICKLED_ENCODINGS:
-            run.add("pickled-metadata", METADATA_KEY,
-                    f"_metadata is a pickled object array ({state.encoding}); "
-                    "np.load(..., allow_pickle=False) fails on this file")
-        return
-    if state is None:
-        if METADATA_KEY not in run.broken:
-            run.add("metadata-missing", METADATA_KEY,
-                    "no _metadata: nphotons and the dataset's provenance are unknown")
-        return
-    run.report.metadata, run.report.metadata_encoding = state.metadata, state.encoding
-    if state.encoding in PICKLED_ENCODINGS:
-        run.add("pickled-metadata", METADATA_KEY,
-                f"_metadata is a pickled object array ({state.encoding}); "
-                "np.load(..., allow_pickle=False) fails on this file")
-    for rule, message in state.notes:
-        run.add(rule, METADATA_KEY, message)
-    from ..metadata.schema import validate_metadata_schema
-    from ..metadata.versions import version_status
-
-    version = version_status(state.metadata)
-    if version.status == "newer-major":
-        run.add("metadata-schema", METADATA_KEY, version.message)
-        return
-    if version.status == "newer-minor":
-        level = resolve_level("metadata-schema", run.mode, run.levels)
-        run.add("metadata-schema", METADATA_KEY, version.message,
-                severity="warning" if level == "error" else None)
-    for problem in validate_metadata_schema(state.metadata):
-        run.add("metadata-schema", METADATA_KEY, problem)
-    for name in missing_parameters(state.metadata, config):
-        run.add("parameter-missing", f"physics_parameters.{name}",
-                missing_message(name, config), hint=MISSING_HINT)
-    stored_n = section(state.metadata, "physics_parameters").get("N")
-    if frame is not None and isinstance(stored_n, int) and stored_n != frame[0]:
-        run.add("parameter-mismatch", "N", f"metadata says N={stored_n} but the diffraction "
-                f"frames are {frame[0]}x{frame[1]}", hint="fix physics_parameters.N")
-    if config is not None:
-        for mismatch in validate_parameters(state.metadata, config, rtol=rtol):
-            run.add("parameter-mismatch", mismatch.name, mismatch.message)
-
-
-def _check_sources(run: _Run, arrays: dict[str, _Array], state: Any, config: Any,
-                   frame: tuple[int, int] | None, values: bool, rtol: float) -> None:
-    """Merged files: each source judged by its own metadata (see ``contract/sources.py``)."""
-    if not isinstance(state, DecodedMetadata):
-        return
-    array = arrays.get("source_index")
-    index = None
-    if values and array is not None and array.ndim == 1 and array.dtype.kind in "iu":
-        try:
-            index = np.concatenate([np.ravel(c) for c in array.chunks()] or
-                                   [np.empty(0, np.int64)])
-        except (HeaderError, *CORRUPTION_ERRORS):
-            index = None  # the value scan reports it
-    check_sources(run.add, state.metadata, frame, index, array is not None, config, rtol)
-
