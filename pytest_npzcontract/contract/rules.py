@@ -37,6 +37,9 @@ _RULES = [
          "check the file is not a zip bomb; raise the limit in configuration if it is legitimate"),
     Rule("missing-key", "structural", "a required key is absent",
          "add the key when writing the dataset"),
+    Rule("not-a-dataset", "structural",
+         "the file shares no key with any profile: model weights, a loss table, a fixture",
+         "exclude it: add its path to exclude in [tool.npzcontract] (npzcontract init does)"),
     Rule("legacy-key", "policy", "a legacy key or layout (diff3d, 4-D Y, top-level nphotons)",
          "run `npzcontract migrate` to convert to the canonical form"),
     Rule("bad-dtype", "structural", "an array has a dtype the contract does not allow",
@@ -121,10 +124,20 @@ def validate_overrides(overrides: Mapping[str, str] | None) -> dict[str, str]:
     """Check a rule-level mapping; raises ``ValueError`` naming the bad rule or level."""
     out: dict[str, str] = {}
     for rule, level in (overrides or {}).items():
-        if rule not in RULES:
-            raise ValueError(f"unknown rule id {rule!r} (known: {', '.join(RULES)})")
+        check_rule_id(rule)
         level = str(level).lower()
         if level not in LEVELS:
             raise ValueError(f"rule {rule!r}: level must be one of {LEVELS}, not {level!r}")
         out[rule] = level
     return out
+
+
+def check_rule_id(rule: object) -> str:
+    """``rule`` if it is a known rule id; else ``ValueError`` with a "did you mean"."""
+    if isinstance(rule, str) and rule in RULES:
+        return rule
+    import difflib
+
+    close = difflib.get_close_matches(str(rule), list(RULES), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(RULES)})"
+    raise ValueError(f"unknown rule id {rule!r}{hint}")
