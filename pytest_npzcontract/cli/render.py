@@ -45,10 +45,28 @@ class LintRun:
     cached: int = 0
     #: Run-level ``(level, message)`` notes, e.g. no file matched; an "error" one fails the run.
     notes: list[tuple[str, str]] = field(default_factory=list)
+    #: The baseline in use (its path), if any, and its entries no finding matched.
+    baseline: str | None = None
+    stale: list[Any] = field(default_factory=list)
+    #: Whether ``per-file-ignores`` are configured (the summary then counts ignored findings).
+    ignores: bool = False
+    #: Text output: findings only (``-q``); ANSI colour for severities and rule ids.
+    quiet: bool = False
+    color: bool = False
 
     @property
     def findings(self) -> list[Finding]:
         return [f for report in self.reports for f in report.findings]
+
+    @property
+    def baselined(self) -> list[Finding]:
+        """Findings the baseline knows: reported, never failing."""
+        return [f for report in self.reports for f in report.baselined]
+
+    @property
+    def ignored(self) -> list[Finding]:
+        """Findings ``per-file-ignores`` dropped: only counted."""
+        return [f for report in self.reports for f in report.ignored]
 
     @property
     def shown(self) -> list[Finding]:
@@ -72,6 +90,9 @@ class LintRun:
             **self._transfer(),
             **{_plural(s): counts.get(s, 0) for s in SEVERITIES},
             "rules": dict(sorted(Counter(f.rule for f in self.findings).items())),
+            **({"baselined": len(self.baselined), "stale_baseline": len(self.stale)}
+               if self.baseline is not None else {}),
+            **({"ignored": len(self.ignored)} if self.ignores or self.ignored else {}),
             "exit_code": self.exit_code,
         }
 
@@ -89,8 +110,15 @@ def render_text(run: LintRun) -> str:
 
     ``data/a.npz: [probeGuess] error missing-key: required key 'probeGuess' is absent``
     """
-    lines = [f.line() for f in run.shown]
+    from .style import finding_line
+
+    lines = [finding_line(f, color=run.color) for f in run.shown]
+    if run.show_info:
+        lines += [finding_line(f, color=run.color, baselined=True) for f in run.baselined]
     lines += [f"{one_line(s.path)}: skipped: {one_line(s.reason)}" for s in run.skipped]
+    lines += [entry.line() for entry in run.stale]
+    if run.quiet:
+        return "\n".join(lines)
     hints = _hints(run.shown)
     if hints:
         lines += ["", *hints]
@@ -128,6 +156,12 @@ def summary_line(run: LintRun) -> str:
         text += f"; {s['skipped']} skipped"
     if s["cached"]:
         text += f" ({s['cached']} from cache)"
+    if "baselined" in s:
+        text += f"; {s['baselined']} baselined"
+        if s["stale_baseline"]:
+            text += f", {_count(s['stale_baseline'], 'stale baseline entry')}"
+    if "ignored" in s:
+        text += f"; {s['ignored']} ignored"
     if "remote_files" in s:
         text += (f"; {_count(s['remote_files'], 'remote file')}: "
                  f"{_human(s['bytes_transferred'])} transferred")
@@ -149,11 +183,24 @@ def render_json(run: LintRun) -> str:
         "tool": {"name": "npzcontract", "version": version},
         "settings": run.settings,
         "files": files,
-        "findings": [f.to_dict() for f in run.findings],
+        "findings": _json_findings(run),
         "skipped": [s.to_dict() for s in run.skipped],
+        **({"stale_baseline": [e.to_dict() for e in run.stale]}
+           if run.baseline is not None else {}),
+        **({"ignored": [f.to_dict() for f in run.ignored]} if run.ignores or run.ignored
+           else {}),
         "summary": run.summary(),
     }
     return json.dumps(document, indent=2)
+
+
+def _json_findings(run: LintRun) -> list[dict[str, Any]]:
+    """Every finding; with a baseline, each carries ``baseline_state``: ``new`` (fails as
+    usual) or ``unchanged`` (recorded in the baseline: does not fail), as SARIF's."""
+    if run.baseline is None:
+        return [f.to_dict() for f in run.findings]
+    return ([{**f.to_dict(), "baseline_state": "new"} for f in run.findings]
+            + [{**f.to_dict(), "baseline_state": "unchanged"} for f in run.baselined])
 
 
 def render_github(run: LintRun) -> str:
@@ -227,19 +274,15 @@ def _repo_path(path: str | None) -> str | None:
 
 
 def _hints(findings: list[Finding]) -> list[str]:
-    """One fix line per rule with errors or warnings: the findings' own hint when they all
-    agree, else the rule's general fix."""
-    hints: dict[str, set[str]] = {}
+    """A fix line for every error and warning, each distinct line once: the finding's own
+    hint, else its rule's general fix."""
+    lines: dict[str, None] = {}
     for f in findings:
         if f.severity in ("error", "warning"):
-            hints.setdefault(f.rule, set()).add(f.hint)
-    lines = []
-    for rule, seen in hints.items():
-        general = RULES[rule].fix if rule in RULES else ""
-        hint = next(iter(seen)) if len(seen) == 1 and "" not in seen else general
-        if hint:
-            lines.append(f"fix {rule}: {hint}")
-    return lines
+            hint = f.hint or (RULES[f.rule].fix if f.rule in RULES else "")
+            if hint:
+                lines[f"fix {f.rule}: {one_line(hint)}"] = None
+    return list(lines)
 
 
 def _human(n: int) -> str:
