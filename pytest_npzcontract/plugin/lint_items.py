@@ -23,7 +23,6 @@ import pytest
 
 if TYPE_CHECKING:
     from ..base.report import Report
-    from ..tools.project import Project
 
 ITEM_NAME = "npz-lint"
 _PROJECT = pytest.StashKey["Project"]()
@@ -130,12 +129,7 @@ def _relabel(report: Report, shown: str) -> Report:
 
 def _lines(report: Report) -> list[str]:
     """The lint lines of errors and warnings, then one fix line per rule (as ``lint`` prints)."""
-    from ..contract.rules import RULES
+    from ..contract.rules import fix_lines
 
     shown = [f for f in report.findings if f.severity != "info"]
-    lines = [f.line() for f in shown]
-    hints: dict[str, str] = {}
-    for f in shown:
-        hints.setdefault(f.rule, f.hint or (RULES[f.rule].fix if f.rule in RULES else ""))
-    lines += [f"fix {rule}: {hint}" for rule, hint in hints.items() if hint]
-    return lines
+    return [f.line() for f in shown] + fix_lines(shown)

@@ -40,9 +40,9 @@ class Project:
 
     def __init__(self, settings: Settings | None = None, *, use_cache: bool | None = False
                  ) -> None:
-        from .cache import cache_wanted
-
         import dataclasses
+
+        from .cache import cache_wanted
 
         settings = settings if settings is not None else Settings()
         wanted = cache_wanted(settings, use_cache)
