@@ -10,10 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import clirun
 import pytest
-from click.testing import CliRunner
 
-from pytest_npzcontract.cli import cli
 from pytest_npzcontract.io.reader import load_npz
 from pytest_npzcontract.io.writer import save_npz
 from pytest_npzcontract.metadata.model import add_transformation, merge_metadata
@@ -26,7 +25,7 @@ SCRIPT = Path(sys.executable).with_name("npzcontract")
 
 
 def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args))
+    return clirun.npzcontract(*args)
 
 
 def run(*args: str, cwd: Path = ROOT, **kwargs) -> subprocess.CompletedProcess:
