@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..base.modes import ValidationMode
 
@@ -141,3 +142,18 @@ def check_rule_id(rule: object) -> str:
     close = difflib.get_close_matches(str(rule), list(RULES), n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(RULES)})"
     raise ValueError(f"unknown rule id {rule!r}{hint}")
+
+
+def fix_lines(findings: Any) -> list[str]:
+    """A ``fix RULE: HINT`` line for every error and warning among ``findings``, each
+    distinct line once: the finding's own hint, else its rule's general fix (what ``lint``,
+    ``pytest --npz-lint`` and the assertions print under the findings)."""
+    from ..base.report import one_line
+
+    lines: dict[str, None] = {}
+    for f in findings:
+        if f.severity in ("error", "warning"):
+            hint = f.hint or (RULES[f.rule].fix if f.rule in RULES else "")
+            if hint:
+                lines[f"fix {f.rule}: {one_line(hint)}"] = None
+    return list(lines)
