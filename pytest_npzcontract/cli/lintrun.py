@@ -121,7 +121,8 @@ def summary_line(run: LintRun) -> str:
     if "baselined" in s:
         text += f"; {s['baselined']} baselined"
         if s["stale_baseline"]:
-            text += f", {_count(s['stale_baseline'], 'stale baseline entry')}"
+            n = s["stale_baseline"]
+            text += f", {n} stale baseline {'entry' if n == 1 else 'entries'}"
     if "ignored" in s:
         text += f"; {s['ignored']} ignored"
     if "remote_files" in s:

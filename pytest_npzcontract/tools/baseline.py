@@ -99,15 +99,12 @@ class Baseline:
         return cls(path, *_entries(document, path))
 
     def name(self, file: str | None) -> str:
-        """How an entry names ``file``: POSIX, relative to the baseline's directory (URLs and
-        files outside it stay absolute)."""
+        """How an entry names ``file``: POSIX, relative to the baseline's directory, so the
+        baseline holds in any checkout (URLs stay as they are)."""
         if not file or "://" in file:
             return file or "<data>"
-        absolute = os.path.abspath(file)
-        relative = os.path.relpath(absolute, self.path.parent)
-        if relative.startswith(os.pardir):
-            return PurePosixPath(Path(absolute)).as_posix()
-        return PurePosixPath(Path(relative)).as_posix()
+        return PurePosixPath(Path(os.path.relpath(os.path.abspath(file),
+                                                  self.path.parent))).as_posix()
 
     def apply(self, report: Report) -> Report:
         """``report`` with the findings this baseline records moved to ``baselined``."""
