@@ -22,7 +22,7 @@ from .common import PROG
 
 #: Commands imported only when run (or listed by --help): command name -> module in ``cli``.
 LAZY_COMMANDS = {"lint": "lint", "show": "show", "migrate": "migrate", "smoke": "smoke",
-                 "split": "split", "merge": "merge", "lineage": "lineage"}
+                 "split": "split", "merge": "merge", "lineage": "lineage", "init": "init"}
 
 
 class _LazyGroup(click.Group):
