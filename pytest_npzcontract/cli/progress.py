@@ -73,7 +73,7 @@ class ProgressBar:
         self.pending = 0
         self.done += 1
         self.current = self.current or path
-        self._draw()
+        self._draw(force=True)
         return report
 
     def line(self) -> str:
@@ -85,12 +85,13 @@ class ProgressBar:
         limit = (self.columns or _columns()) - 1
         return text if len(text) <= limit else text[:max(limit - 3, 0)] + "..."
 
-    def _draw(self) -> None:
+    def _draw(self, *, force: bool = False) -> None:
+        """Redraw (a finished file always redraws: its count must show), at most every
+        :data:`_INTERVAL` seconds otherwise, and never before :attr:`delay`."""
         now = self.clock()
         if now - self.start < self.delay:
             return
-        if self.drawn_at is not None and now - self.drawn_at < _INTERVAL and \
-                self.done < self.total_files:
+        if not force and self.drawn_at is not None and now - self.drawn_at < _INTERVAL:
             return
         text = self.line()
         self.stream.write("\r" + text + " " * max(self.width - len(text), 0))
