@@ -79,11 +79,13 @@ class ProgressBar:
     def line(self) -> str:
         """The bar as text (without the carriage return)."""
         filled = min(_WIDTH, int(_WIDTH * self.scanned / self.total_bytes))
-        text = (f"[{'#' * filled}{'.' * (_WIDTH - filled)}] "
-                f"{self.done:>{len(str(self.total_files))}}/{self.total_files} files  "
-                f"{one_line(self.current)}")
-        limit = (self.columns or _columns()) - 1
-        return text if len(text) <= limit else text[:max(limit - 3, 0)] + "..."
+        head = (f"[{'#' * filled}{'.' * (_WIDTH - filled)}] "
+                f"{self.done:>{len(str(self.total_files))}}/{self.total_files} files  ")
+        current = one_line(self.current)
+        room = (self.columns or _columns()) - 1 - len(head)
+        if len(current) > room:  # keep the end of the path: the file's name
+            current = "..." + current[len(current) - max(room - 3, 0):] if room > 3 else ""
+        return head + current
 
     def _draw(self, *, force: bool = False) -> None:
         """Redraw (a finished file always redraws: its count must show), at most every

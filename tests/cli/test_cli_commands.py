@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -190,7 +191,7 @@ def test_progress_bar_only_on_a_terminal_and_only_for_runs_over_a_second(tmp_pat
     assert "60 files checked" in slow.stdout
     if took > 2.0:  # long enough that the one-second delay has surely passed
         text = seen.decode()
-        assert "/60 files  " in text and "60/60 files" in text and str(tmp_path / "big") in text
+        assert re.search(r"60/60 files  \.\.\.\S*/big59\.npz", text), text[-300:]
         assert text.endswith("\r") and text.split("\r")[-2].strip() == ""  # erased at the end
     quiet, seen, _ = _on_a_terminal("lint", "-q", "--no-config", "--no-cache", *big)
     assert seen == b"" and quiet.stdout.count("missing-key") > 0

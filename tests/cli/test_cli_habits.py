@@ -176,6 +176,7 @@ def test_progress_bar_shows_files_done_and_the_current_file_then_clears():
 
 
 def test_progress_bar_line_fits_the_terminal():
-    bar = ProgressBar(["x" * 200 + ".npz"], sizes={}, stream=io.StringIO(), columns=60)
-    bar.current = "x" * 200 + ".npz"
-    assert len(bar.line()) == 59 and bar.line().endswith("...")
+    bar = ProgressBar(["d" * 200 + "/scan.npz"], sizes={}, stream=io.StringIO(), columns=60)
+    bar.current = "d" * 200 + "/scan.npz"
+    assert len(bar.line()) == 59 and bar.line().endswith("d/scan.npz")
+    assert bar.line().startswith("[....................] 0/1 files  ...d")
