@@ -83,6 +83,9 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
     from ..tools.migrate import MigrateOptions, MigrationError, apply_plan, plan_file
 
     settings = _settings(config_file, no_config, mode, profile, to)
+    if plan_file_path is not None and profile is not None:
+        raise CliError("--plan takes profiles from its entries ('profile', 'to'): do not "
+                       "combine it with --profile")
     if plan_file_path is not None:
         _run_plan(ctx, plan_file_path, files, output, in_place, dry_run or check, force,
                   (sqrt, nphotons, n_pixels, gridsize, to), settings)
@@ -100,7 +103,7 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
         if locked:
             ctx.exit(1)
     options = MigrateOptions(sqrt=sqrt, nphotons=nphotons, N=n_pixels, gridsize=gridsize,
-                             to=to)
+                             to=to, profile=profile)
     plans, status = [], 0
     for source, target in zip(files, targets, strict=True):
         try:
@@ -155,18 +158,19 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
 
 def _settings(config_file: str | None, no_config: bool, mode: str | None, profile: str | None,
               to: str | None) -> object:
-    """The project's settings with the command line's mode and profile; ``--to`` must name
-    a known profile."""
+    """The project's settings with the command line's mode (``--profile`` and ``--to`` go
+    into the migration's options); both must name a known profile."""
     from ..contract.config import ConfigError, load_settings
 
     try:
-        settings = load_settings(config_file, search=not no_config).override(
-            mode=mode, profile=profile)
+        settings = load_settings(config_file, search=not no_config).override(mode=mode)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
     known = settings.registry()
-    if to is not None and to not in known:
-        raise CliError(f"--to: unknown profile {to!r} (choose from {', '.join(known)})")
+    for option, name in (("--profile", profile), ("--to", to)):
+        if name is not None and name not in known:
+            raise CliError(f"{option}: unknown profile {name!r} (choose from "
+                           f"{', '.join(known)})")
     return settings
 
 

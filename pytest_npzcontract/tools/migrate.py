@@ -59,8 +59,10 @@ from .migrate_model import (  # noqa: F401 (the migration's public names live he
     array_digest,
 )
 
+NO_OPTIONS = MigrateOptions()
 
-def plan_file(path: str | os.PathLike, options: MigrateOptions = MigrateOptions(),
+
+def plan_file(path: str | os.PathLike, options: MigrateOptions = NO_OPTIONS,
               settings: Settings | None = None, *, output: str | os.PathLike | None = None
               ) -> MigrationPlan:
     """Plan the migration of a file under ``settings`` (default: no configuration) and check
@@ -114,7 +116,7 @@ def lint_profile(settings: Settings, path: str | os.PathLike, metadata: dict | N
 
 
 def plan_arrays(arrays: dict[str, Any], metadata: dict | None, encoding: str | None,
-                options: MigrateOptions = MigrateOptions(), *, source: str = "<data>",
+                options: MigrateOptions = NO_OPTIONS, *, source: str = "<data>",
                 profile: Contract | None = None, target: Contract | None = None
                 ) -> MigrationPlan:
     """Plan from loaded data; ``encoding`` is how ``_metadata`` was stored (None: absent).

@@ -22,6 +22,7 @@ FRAME_KEYS = ("diffraction", "diff3d")
 #: Start coordinates and the scan positions they default to (the reference treats them as
 #: equal when the scan had no position correction).
 STARTS = {"xcoords_start": "xcoords", "ycoords_start": "ycoords"}
+_WORDS = {"amplitude": "amplitudes sqrt(intensity)", "counts": "photon counts"}
 
 
 def domain(contract: Contract) -> str:
@@ -38,11 +39,12 @@ def convert_arrays(plan: MigrationPlan, *, source: Contract, target: Contract,
     converting = source.profile != target.profile
     if converting and domain(source) != domain(target):
         plan.problems.append(Problem(
-            f"profile {source.profile} holds {domain(source) or 'no'} frames and "
-            f"{target.profile} holds {domain(target) or 'no'} frames: migrate does not convert "
-            "between measurement domains (it would need the scale the data were recorded "
-            "with); if the file already holds what the target expects, name its profile "
-            f"with --profile {target.profile} instead of --to"))
+            f"cannot convert {source.profile} to {target.profile}: profile {source.profile} "
+            f"stores {_WORDS.get(domain(source), 'no frames')} and {target.profile} "
+            f"{_WORDS.get(domain(target), 'no frames')}; migrate does not convert between "
+            "them (that needs the scale the data were recorded with). If the file already "
+            f"holds what {target.profile} expects, name its profile: --profile "
+            f"{target.profile}"))
         return
     key = _move_frames(plan, target, converting)
     if converting:
