@@ -36,9 +36,10 @@ def test_a_fix_line_for_every_finding():
     """Two legacy-key findings with different fixes get two fix lines."""
     result = lint(LEGACY, config=False)
     fixes = [line for line in result.stdout.splitlines() if line.startswith("fix legacy-key:")]
-    assert fixes == ["fix legacy-key: npzcontract migrate renames it to 'diffraction'",
-                     "fix legacy-key: store it as _metadata.physics_parameters.nphotons "
-                     "(npzcontract migrate)"]
+    assert fixes == ["fix legacy-key: run `npzcontract migrate --in-place FILE` (renames it "
+                     "to 'diffraction')",
+                     "fix legacy-key: run `npzcontract migrate --in-place FILE` (moves it to "
+                     "_metadata.physics_parameters.nphotons)"]
 
 
 def test_a_bare_npy_gets_its_own_fix(tmp_path: Path):
