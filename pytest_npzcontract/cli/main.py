@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import re
 import sys
 from collections.abc import Sequence
 
@@ -69,7 +70,8 @@ class _LazyGroup(click.Group):
 
 def _one_line(exc: click.UsageError) -> CliError:
     """click's usage error (usage, "Try ...", blank line, "Error: ...") as our one line."""
-    message = exc.format_message().replace("\n", " ").replace(". Did you mean", "; did you mean")
+    message = re.sub(r"\.\s*\(?Did you mean (.*?)\)?$", r"; did you mean \1",
+                     exc.format_message().replace("\n", " "))
     message = message[:-1] if message.endswith(".") else message
     path = " ".join([PROG, *(exc.ctx.command_path.split()[1:] if exc.ctx else [])])
     return CliError(f"{message[:1].lower()}{message[1:]} (see '{path} --help')")

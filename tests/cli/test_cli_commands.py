@@ -132,7 +132,7 @@ def test_importing_the_cli_imports_neither_numpy_nor_tensorflow():
     (["lint", "--no-config", "--format", "github", "fixtures/broken"], 1,
      "::error file=fixtures/broken/not_a_zip.npz,title=npzcontract unreadable::"),
     (["lint", "--no-config", "--jobs", "2", "fixtures"], 1, "12 files checked"),
-    (["lint", "--bogus"], 2, "No such option"),
+    (["lint", "--bogus"], 2, "no such option"),
     (["lint", "--no-config", "--expect", "oops", "fixtures/valid"], 2,
      "npzcontract: error: --expect: expected NAME=VALUE"),
     (["show", "fixtures/valid/sim_test.npz"], 0, "lineage:"),
@@ -142,7 +142,7 @@ def test_importing_the_cli_imports_neither_numpy_nor_tensorflow():
     (["migrate", "fixtures/broken/truncated.npz", "--dry-run"], 1, "cannot read: unreadable"),
     (["schema"], 0, '"$schema"'),
     (["--version"], 0, "npzcontract, version"),
-    (["nonsense"], 2, "No such command"),
+    (["nonsense"], 2, "no such command"),
 ])
 def test_console_script_exit_codes(args: list[str], code: int, needle: str):
     result = run(*args)
