@@ -61,8 +61,8 @@ class _PathOrUrl(click.Path):
               "annotations, code scanning (SARIF 2.1.0), test reports (JUnit XML) or a step "
               "summary (Markdown).")
 @click.option("-v", "--verbose", is_flag=True,
-              help="Also show info and baselined findings in text and github output (json "
-              "has them all).")
+              help="Also show info findings in text and github output, and baselined ones "
+              "in text (json has them all).")
 @click.option("-q", "--quiet", is_flag=True,
               help="Text output: only the findings (no fix lines, no summary, no progress).")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
