@@ -125,8 +125,6 @@ def _append(path: Path, text: str) -> None:
 def _write_hook(path: Path, hook: str) -> str:
     """Create the pre-commit configuration, or add the hook to an existing one when the
     result is still valid YAML with one more repository; else say what to add by hand."""
-    import yaml
-
     if not path.is_file():
         path.write_text("repos:\n" + hook, encoding="utf-8")
         return f"wrote {_shown(path)} (hook npz-contract)"
@@ -135,9 +133,11 @@ def _write_hook(path: Path, hook: str) -> str:
         return f"{_shown(path)} already runs npz-contract; left as it is"
     combined = text + ("" if text.endswith("\n") else "\n") + hook
     try:
+        import yaml  # pre-commit's own dependency; without it, nothing is edited
+
         before, after = yaml.safe_load(text), yaml.safe_load(combined)
         ok = len(after["repos"]) == len(before["repos"]) + 1
-    except (yaml.YAMLError, TypeError, KeyError):
+    except Exception:  # no PyYAML, invalid YAML, no repos list: leave the file alone
         ok = False
     if not ok:
         click.echo(f"{PROG}: warning: cannot add the hook to {_shown(path)} safely; add "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from typing import Any
 
 from ..base.report import one_line
 from ..contract.rules import RULES, fix_lines

@@ -24,8 +24,8 @@ from ..contract.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from ..base.report import Report
-    from .baseline import Baseline
     from ..contract.keys import Contract
+    from .baseline import Baseline
     from .cache import LintCache
 
 Progress = Callable[[int], None]

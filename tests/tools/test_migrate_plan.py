@@ -4,7 +4,6 @@ estimates recorded with method and uncertainty, a failing entry left untouched, 
 from __future__ import annotations
 
 import re
-
 import sys
 from pathlib import Path
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-
 _EXPORTS = {"run_smoke": "run", "SmokeResult": "run", "Check": "run"}
 
 __all__ = sorted(_EXPORTS)
