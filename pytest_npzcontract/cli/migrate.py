@@ -4,10 +4,14 @@ checked against that profile, verified and atomic."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from .common import PROG, CliError
+
+if TYPE_CHECKING:
+    from ..tools.project import Project
 
 
 class _Nphotons(click.ParamType):
@@ -157,7 +161,7 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
 
 
 def _project(config_file: str | None, no_config: bool, mode: str | None, profile: str | None,
-             to: str | None) -> object:
+             to: str | None) -> Project:
     """The project with the command line's mode (``--profile`` and ``--to`` go into the
     migration's options); both must name a known profile."""
     from ..contract.config import ConfigError
@@ -239,7 +243,7 @@ def _migration_targets(files: tuple[str, ...], output: str | None, in_place: boo
 
 
 def _run_plan(ctx: click.Context, plan_path: str, files: tuple[str, ...], output: str | None,
-              in_place: bool, check: bool, force: bool, per_file: tuple, project: object
+              in_place: bool, check: bool, force: bool, per_file: tuple, project: Project
               ) -> None:
     from pathlib import Path
 
@@ -253,6 +257,13 @@ def _run_plan(ctx: click.Context, plan_path: str, files: tuple[str, ...], output
         entries = read_plan(plan_path)
     except PlanError as exc:
         raise CliError(str(exc)) from None
+    known = project.settings.registry()
+    for entry in entries:
+        for field in ("to", "profile"):
+            name = getattr(entry.options, field)
+            if name is not None and name not in known:
+                raise CliError(f"{plan_path}: datasets entry {entry.index}: {field!r}: unknown "
+                               f"profile {name!r} (choose from {', '.join(known)})")
     outcomes = run_plan(entries, check=check, echo=click.echo, project=project)
     click.echo("")
     if check:

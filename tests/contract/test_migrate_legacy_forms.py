@@ -209,3 +209,33 @@ def test_a_plan_entry_whose_output_would_not_pass_is_not_written(project, check)
     assert path.read_bytes() == before[path]
     assert (good.read_bytes() == before[good]) is check
     assert ("would migrate" if check else "migrated") in result.output
+
+
+def test_plan_entries_name_the_target_and_the_file_s_profile(project):
+    raw = write_dataset(Path("raw") / "scan.npz", profile="raw", nphotons=1e4, seed=9)
+    other = write_dataset(Path("elsewhere") / "scan.npz", profile="raw", nphotons=1e4, seed=9)
+    Path("out").mkdir()
+    Path("plan.toml").write_text(
+        '[[datasets]]\npath = "raw/scan.npz"\nto = "canonical"\noutput = "out/c.npz"\n'
+        '[[datasets]]\npath = "elsewhere/scan.npz"\nprofile = "raw"\n')
+    before = other.read_bytes()
+    result = invoke("migrate", "--plan", "plan.toml")
+    assert result.exit_code == 0, result.output
+    assert "rename diff3d -> diffraction" in result.output
+    assert "already in the raw form" in result.output and other.read_bytes() == before
+    assert sorted(load_npz("out/c.npz")[0]) == sorted(
+        k.replace("diff3d", "diffraction") for k in load_npz(raw)[0])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--plan", "plan.toml", "--profile", "raw"], "do not combine it with --profile"),
+    (["--plan", "plan.toml", "--to", "raw"], "--nphotons, --N, --gridsize or --to"),
+    (["--plan", "bad.toml"], "datasets entry 1: 'to': unknown profile 'rwa'"),
+    (["raw/x.npz", "--dry-run", "--profile", "rwa"], "--profile: unknown profile 'rwa'"),
+])
+def test_profile_options_are_checked_before_anything_is_read(project, args, message):
+    write_dataset(Path("raw") / "x.npz", profile="raw")
+    Path("plan.toml").write_text('[[datasets]]\npath = "raw/x.npz"\n')
+    Path("bad.toml").write_text('[[datasets]]\npath = "raw/x.npz"\nto = "rwa"\n')
+    result = invoke("migrate", *args)
+    assert result.exit_code == 2 and message in result.output, result.output
