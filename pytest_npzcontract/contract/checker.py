@@ -90,11 +90,12 @@ class _Run:
         self.report = Report(file)
         self.broken: set[str] = set()
         self.transposed: set[str] = set()  # keys stored (H, W, n): no per-frame statistics
+        self.cubes: set[str] = set()  # (N, N, N) frames: the value scan decides the layout
         self.nphotons_factor = DEFAULT_FACTOR
 
     def add(self, rule: str, key: str | None, message: str, hint: str | None = None,
-            severity: str | None = None) -> None:
-        level = resolve_level(rule, self.mode, self.levels)
+            severity: str | None = None, kind: str | None = None) -> None:
+        level = resolve_level(rule, self.mode, self.levels, kind)
         if level == "off":
             return
         self.report.findings.append(Finding(
@@ -349,6 +350,8 @@ def _check_layout(run: _Run, arrays: dict[str, _Array]) -> dict[str, tuple[int, 
                     "transposes it)")
             shape = (shape[2], shape[0], shape[1])
             run.transposed.add(key)
+        elif spec.per_image and spec.frame and len(shape) == 3 and len(set(shape)) == 1:
+            run.cubes.add(key)  # n == N: only the photons can tell (n, N, N) from (H, W, n)
         shapes[key] = shape
     return shapes
 
