@@ -123,12 +123,19 @@ class DoseCheck:
         apart = [max(v) / min(v) for v in (values, recorded) if len(v) > 1 and min(v) > 0]
         by_estimate = len(values) > 1 and max(values) / min(values) > self.factor
         by_record = len(recorded) > 1 and max(recorded) / min(recorded) > 1 + 1e-6
-        if not (by_estimate or by_record):
+        if not (by_estimate or by_record) or _dose_chosen(run.report.metadata):
             return
         run.add("mixed-dose", self.key,
                 f"the {run.contract.profile} profile's reader takes one nphotons per file, but "
                 f"these frames hold {len(results)} sources of doses {max(apart):.3g}x apart "
                 f"(it would use one dose for every frame); {mix}")
+
+def _dose_chosen(metadata: Any) -> bool:
+    """The merge recorded one dose chosen explicitly for every frame (``merge --nphotons``)."""
+    info = metadata.get("merge_info") if isinstance(metadata, Mapping) else None
+    chosen = info.get("nphotons_chosen") if isinstance(info, Mapping) else None
+    return chosen is not None and chosen == file_dose(metadata)
+
 
 def _read_labels(array: Any, n_frames: int) -> np.ndarray | None:
     """The per-image source indices (a small integer array), or ``None`` if unusable."""
