@@ -31,7 +31,7 @@ import numpy as np
 
 from ..base.errors import ContractViolation
 from ..base.modes import ValidationMode
-from ..contract.keys import DATA_001
+from ..contract.keys import DATA_001, Contract
 from ..contract.profiles import resolve_profile
 from ..metadata.model import MERGE_STRATEGIES, get_nphotons, merge_metadata
 from ..metadata.parameters import DEFAULT_RTOL, section
@@ -57,7 +57,7 @@ class MergeResult:
 def merge_files(paths: Sequence[str | os.PathLike], output: str | os.PathLike, *,
                 strategy: str = "preserve_separate",
                 mode: ValidationMode | str = ValidationMode.STRICT, config: Any = None,
-                profile: str = "canonical", compressed: bool = True,
+                profile: str | None = None, compressed: bool = True, project: Any = None,
                 rtol: float = DEFAULT_RTOL, nphotons: float | None = None) -> MergeResult:
     """Merge ``paths`` into ``output`` (see the module documentation).
 
@@ -74,15 +74,22 @@ def merge_files(paths: Sequence[str | os.PathLike], output: str | os.PathLike, *
         raise MergeError(f"unknown strategy {strategy!r} (choose from "
                          f"{', '.join(MERGE_STRATEGIES)})")
     chosen = _chosen_dose(nphotons)
+    if project is None:
+        from .project import Project
+
+        project = Project.load()
     parameters: dict[str, Any] = {"strategy": strategy, "n_sources": len(paths)}
     if chosen is not None:
         parameters["nphotons"] = chosen
     with transform(list(paths), tool=TOOL, operation=OPERATION, parameters=parameters,
-                   mode=mode, config=config, profile=profile, compressed=compressed) as t:
+                   mode=mode, config=config, profile=profile, compressed=compressed,
+                   project=project) as t:
         sources = t.inputs
         counts = [_count(s) for s in sources]
         doses = [get_nphotons(s.metadata) for s in sources]
-        refuse_mixed_doses(sources, doses, profile, chosen, rtol)
+        target = (resolve_profile(profile, project.settings.registry()) if profile else
+                  project.contract_for(output, sources[0].metadata))
+        refuse_mixed_doses(sources, doses, target, chosen, rtol)
         arrays = merged_arrays(sources)
         metadata = _metadata(sources, strategy, doses, counts, rtol)
         if chosen is not None:
@@ -103,14 +110,10 @@ def _chosen_dose(nphotons: Any) -> float | None:
     return float(nphotons)
 
 
-def refuse_mixed_doses(sources: list[Input], doses: list[float | None], profile: Any,
+def refuse_mixed_doses(sources: list[Input], doses: list[float | None], contract: Contract,
                        chosen: float | None, rtol: float = DEFAULT_RTOL) -> None:
-    """MergeError when ``profile``'s reader takes one nphotons per file and the sources'
+    """MergeError when ``contract``'s reader takes one nphotons per file and the sources'
     doses (recorded, else estimated from the frames) differ, unless a dose was ``chosen``."""
-    try:
-        contract = resolve_profile(profile)
-    except (ValueError, TypeError):  # a custom profile: the output's check judges it
-        return
     if not contract.single_dose or chosen is not None:
         return
     said = []
