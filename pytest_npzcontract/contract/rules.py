@@ -89,8 +89,8 @@ _RULES = [
          "np.transpose(a, (2, 0, 1)) when writing; npzcontract migrate transposes it"),
     Rule("mixed-dose", "structural",
          "frames of several doses under a profile whose reader takes one nphotons per file",
-         "split the file by source (npzcontract split), merge under a per-source profile "
-         "(canonical keeps source_index), or choose one dose explicitly (merge --nphotons)"),
+         "judge it under a per-source profile (canonical reads source_index), or merge with "
+         "one dose chosen explicitly (npzcontract merge --nphotons VALUE)"),
     Rule("scale-contract", "policy",
          "physics_parameters.scale_contract_version / measurement_domain is partial, "
          "contradictory or unknown",
