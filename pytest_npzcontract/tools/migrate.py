@@ -9,8 +9,8 @@ Conversions (each recorded in the new transformation record):
   roots every pattern. Float diffraction is never rooted (only cast), so one ``sqrt`` choice
   can be applied to a whole folder safely.
 - 4-D ``Y`` with a trailing axis of 1 squeezed to (n, H, W); the bytes are unchanged.
-- frames stored (H, W, n) (``transposed-layout``: n equal to the number of scan positions)
-  transposed to (n, H, W); the written file's digests are those of the transposed arrays.
+- frames stored (H, W, n) (``transposed-layout``: n equal to the number of scan positions;
+  when n == N, the photon totals per axis decide) transposed to (n, H, W); the written file's digests are those of the transposed arrays.
 - complex128 ``objectGuess``/``probeGuess``/``Y`` cast to complex64 (``dtype-precision``).
 - pickled / bytes ``_metadata`` re-encoded as JSON text; a legacy top-level scalar ``nphotons``
   moved into ``physics_parameters``.
@@ -181,12 +181,20 @@ def _transpose_frames(plan: MigrationPlan) -> None:
     if data is None or coords is None or data.ndim != 3 or coords.ndim != 1:
         return
     h, w, n = data.shape
-    if n == coords.shape[0] and h == w and h != n:
+    if n == coords.shape[0] and h == w and (h != n or _cube_transposed(data)):
         plan.arrays["diffraction"] = np.ascontiguousarray(np.transpose(data, (2, 0, 1)))
         plan.conversions.append(Conversion(
             "transpose", f"transpose diffraction {_shape(data.shape)} -> "
             f"{_shape((n, h, w))} (frames were stored last-axis-first)",
             {"key": "diffraction", "from": list(data.shape), "to": [n, h, w], "axes": [2, 0, 1]}))
+
+
+def _cube_transposed(data: np.ndarray) -> bool:
+    """n == N: the shape cannot say; the photon totals per axis can (physics/layout.py)."""
+    from ..physics.layout import frame_axis_verdict
+
+    return data.dtype.kind in "biuf" and bool(
+        frame_axis_verdict(data, square=data.dtype.kind == "f").transposed)
 
 
 def _narrow_complex(plan: MigrationPlan) -> None:
