@@ -68,4 +68,4 @@ class Run:
             return
         self.report.findings.append(Finding(
             self.report.file, key, rule, severity or level, message,
-            RULES[rule].fix if hint is None else hint))
+            RULES[rule].fix if hint is None else hint, kind or ""))

@@ -66,20 +66,38 @@ def test_amplitudes_are_never_taken_for_intensity(tmp_path, sim, form):
         frames = amp * np.float32(0.37)
     elif form == "normalized":
         frames = amp / amp.max()
-    else:  # noise-free amplitudes: no lattice at all
-        rng = np.random.default_rng(1)
-        frames = (amp + rng.uniform(0, 1e-3, amp.shape)).astype(np.float32)
+    else:  # noise-free amplitudes |F(O P)| / N: no photon lattice at all
+        frames = _noise_free(sim)
     path = _save(tmp_path, "amp.npz", {**sim.arrays, "diffraction": frames}, sim.nphotons)
     rules = {f.rule for f in check_file(path, mode="strict").findings}
     assert "intensity-not-amplitude" not in rules
+
+
+def _noise_free(sim):
+    """The simulation's expected amplitudes, before Poisson sampling."""
+    from pytest_npzcontract.physics.simulate import make_probe
+
+    obj, N = sim.arrays["objectGuess"], sim.arrays["probeGuess"].shape[0]
+    starts = [(int(x) - N // 2, int(y) - N // 2)
+              for x, y in zip(sim.arrays["xcoords"], sim.arrays["ycoords"], strict=True)]
+    waves = np.stack([obj[y:y + N, x:x + N] for x, y in starts]) * make_probe(N)
+    far = np.fft.fftshift(np.fft.fft2(waves.astype(np.complex128)), axes=(1, 2)) / N
+    return np.abs(far).astype(np.float32)
 
 
 def test_the_heuristic_stays_advisory_when_the_lattice_cannot_decide(tmp_path):
     sim = simulate_dataset(n_images=4, N=64, nphotons=1e6, seed=3, with_Y=False)
     frames = np.full((4, 64, 64), 5.0, np.float32)     # whole numbers, a single level
     path = _save(tmp_path, "flat.npz", {**sim.arrays, "diffraction": frames}, 1e6)
-    found = {f.rule: f.severity for f in check_file(path, mode="strict").findings}
-    assert found.get("intensity-not-amplitude") == "warning"
+    found = {f.rule: f for f in check_file(path, mode="strict").findings}
+    heuristic = found["intensity-not-amplitude"]
+    assert (heuristic.severity, heuristic.kind) == ("warning", "advisory")
+    assert heuristic.to_dict()["kind"] == "advisory"
+    permissive = {f.rule: f.severity for f in check_file(path, mode="permissive").findings}
+    assert permissive["intensity-not-amplitude"] == "info"
+    proven = check_file(_save(tmp_path, "c.npz", {**sim.arrays, "diffraction": sim.counts},
+                              1e6)).findings
+    assert [f.kind for f in proven if f.rule == "intensity-not-amplitude"] == [""]
 
 
 # ---- transposed-layout from the photons --------------------------------------------------
