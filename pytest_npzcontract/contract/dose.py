@@ -25,6 +25,8 @@ from .rules import resolve_level
 from .sources import source_entries, source_nphotons
 
 RULE = "nphotons-inconsistent"
+#: Rules that read the estimate: with all of them off the scan skips the estimator.
+USERS = (RULE, "intensity-not-amplitude", "mixed-dose")
 DEFAULT_FACTOR = 2.0
 
 
@@ -52,8 +54,10 @@ class DoseCheck:
         """A check for ``arrays[key]``, or ``None`` when the frames are not (n, H, W) numbers.
 
         The estimate runs whether or not a dose is recorded: rule intensity-not-amplitude
-        reads its method, and rule mixed-dose compares the sources' estimates."""
-        if key is None:
+        reads its method, and rule mixed-dose compares the sources' estimates; only with all
+        three rules off is it skipped."""
+        if key is None or all(resolve_level(rule, run.mode, run.levels) == "off"
+                              for rule in USERS):
             return None
         frames = arrays.get(key)
         if frames is None or len(frames.shape) != 3 or frames.dtype.kind not in "biuf":
