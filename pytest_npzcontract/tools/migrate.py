@@ -12,7 +12,8 @@ new transformation record:
   the reverse for raw); integer diffraction where the target stores float amplitudes needs an
   explicit choice: ``sqrt=True`` stores ``sqrt(counts)``, ``sqrt=False`` declares the values
   amplitudes already (without a choice the file is refused; float data are never rooted);
-- a trailing axis of 1 squeezed (4-D ``Y``); frames stored (H, W, n) transposed to (n, H, W);
+- a trailing axis of 1 squeezed (4-D ``Y``); frames stored (H, W, n) transposed to (n, H, W)
+  (when n == N the photon totals per axis decide, :mod:`..physics.layout`);
   arrays of the right kind at a wider precision (complex128, float64) cast down;
 - pickled / bytes ``_metadata`` re-encoded as JSON text, a legacy top-level ``nphotons`` moved
   into ``physics_parameters``, missing metadata created from ``nphotons`` (required), ``N`` and

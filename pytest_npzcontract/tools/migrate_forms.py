@@ -111,12 +111,20 @@ def _transpose_frames(plan: MigrationPlan, target: Contract) -> None:
         if data is None or not (spec.per_image and spec.frame) or data.ndim != 3:
             continue
         h, w, n = data.shape
-        if n == coords.shape[0] and h == w and h != n:
+        if n == coords.shape[0] and h == w and (h != n or _cube_transposed(data, spec)):
             plan.arrays[key] = np.ascontiguousarray(np.transpose(data, (2, 0, 1)))
             plan.conversions.append(Conversion(
                 "transpose", f"transpose {key} {shape_text(data.shape)} -> "
                 f"{shape_text((n, h, w))} (frames were stored last-axis-first)",
                 {"key": key, "from": list(data.shape), "to": [n, h, w], "axes": [2, 0, 1]}))
+
+
+def _cube_transposed(data: np.ndarray, spec: KeySpec) -> bool:
+    """n == N: the shape cannot say; the photon totals per axis can (physics/layout.py)."""
+    from ..physics.layout import frame_axis_verdict
+
+    return data.dtype.kind in "biuf" and bool(
+        frame_axis_verdict(data, square=spec.values != "counts").transposed)
 
 
 def _fix_frames(plan: MigrationPlan, key: str, spec: KeySpec, sqrt: bool | None) -> None:
