@@ -184,7 +184,9 @@ def test_server_ignoring_range_is_reported(served, big: Path, say_none: bool):
 def test_unknown_protocol_names_the_extra():
     report = check_file("nosuchproto://bucket/x.npz")
     assert report.rules() == {"unreadable"}
-    assert "pip install '.[remote]'" in report.findings[0].message
+    from pytest_npzcontract.base.install import install_hint
+
+    assert install_hint("remote") in report.findings[0].message
 
 
 def test_range_file_block_cache_and_sequential_windows():
