@@ -75,7 +75,8 @@ class DoseCheck:
         if fortran and labels is not None:
             return None
         acc = NphotonsAccumulator(frames.dtype, frames.shape[1] * frames.shape[2],
-                                  labels=labels, fortran=fortran, key=key)
+                                  labels=labels, fortran=fortran, key=key,
+                                  total=frames.nbytes // max(frames.dtype.itemsize, 1))
         return cls(key, acc, doses, sources, factor)
 
     def observe(self, chunk: np.ndarray) -> None:
