@@ -182,10 +182,13 @@ def check_files(files: Sequence[str], project: Project | Settings, *, progress: 
     settings = project.settings
     progress = progress and _progress_wanted(settings, files)
     if settings.jobs <= 1 or len(files) < 2:
+        # One file and several jobs: its large members are scanned in threads instead.
+        threads = max(settings.jobs, 1)
         if not progress:
-            return [project.judge(path, cache=False) for path in files]
+            return [project.judge(path, cache=False, threads=threads) for path in files]
         with _ProgressBar(files) as bar:
-            return [bar.finished(path, project.judge(path, cache=False, on_progress=bar.add))
+            return [bar.finished(path, project.judge(path, cache=False, on_progress=bar.add,
+                                                     threads=threads))
                     for path in files]
     from .workers import run_parallel
 

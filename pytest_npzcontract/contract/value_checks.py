@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..io.archive import CORRUPTION_ERRORS
 from ..io.npyheader import HeaderError
 from .dose import DoseCheck
-from .values import scan_chunks
+from .parallel_scan import scan_members
 
 if TYPE_CHECKING:
     from .run import Run
@@ -23,17 +23,17 @@ def check_values(run: Run, arrays: Mapping[str, Any], diff: str | None) -> None:
     """Stream every contract key's values once: non-finite values, amplitude advisories and,
     on the frames ``diff``, the dose estimate (rule nphotons-inconsistent)."""
     dose = None if diff in run.transposed else DoseCheck.start(run, arrays, diff)
-    for key, array in arrays.items():
-        if key not in run.contract.keys or array.dtype.kind not in "biufc":
+    keys = [k for k, a in arrays.items() if k in run.contract.keys and a.dtype.kind in "biufc"]
+    outcomes = scan_members(arrays, keys,
+                            lambda k: dose.observe if dose is not None and k == diff else None,
+                            threads=getattr(run, "threads", 1))
+    for key in keys:
+        array, stats = arrays[key], outcomes[key]
+        if isinstance(stats, HeaderError):
+            run.add(stats.rule, key, f"while reading values: {stats}")
             continue
-        observe = dose.observe if dose is not None and key == diff else None
-        try:
-            stats = scan_chunks(array.dtype, array.chunks(), observe)
-        except HeaderError as exc:
-            run.add(exc.rule, key, f"while reading values: {exc}")
-            continue
-        except CORRUPTION_ERRORS as exc:
-            run.add("unreadable", key, f"corrupt data ({corruption(exc)})")
+        if isinstance(stats, CORRUPTION_ERRORS):
+            run.add("unreadable", key, f"corrupt data ({corruption(stats)})")
             continue
         if stats.nonfinite:
             run.add("non-finite", key, f"{stats.nan:,} NaN and {stats.inf:,} infinite value(s) "
