@@ -49,7 +49,8 @@ from .config_values import (  # noqa: F401 (ConfigError, TABLE, EXPECT_KEYS are 
     _unknown,
 )
 
-_OPTION_NAMES = {"rules": "--rule", "nphotons_factor": "--nphotons-factor"}
+_OPTION_NAMES = {"rules": "--rule", "nphotons_factor": "--nphotons-factor",
+                 "cache_max_size": "--max-size", "cache_max_age": "--max-age"}
 _FIELDS = {"custom-profiles": "custom_profiles"}
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ class Settings:
     cache: bool = True
     cache_dir: str = ".npzcontract_cache"
     cache_strategy: str = "metadata"
+    #: The lint cache is pruned to this many bytes (oldest entries first) and of entries
+    #: older than this many days, after runs that stored entries (tools/cache_prune.py).
+    cache_max_size: int = 256 << 20
+    cache_max_age: float = 30.0
     #: How far recorded nphotons and the data's dose estimate may be apart (nphotons-inconsistent).
     nphotons_factor: float = 2.0
     #: A run that matches no file fails (exit 1) instead of passing with a warning.
@@ -121,6 +126,7 @@ class Settings:
                 "contract": _plain(self.contract), "jobs": self.jobs, "rtol": self.rtol,
                 "respect_gitignore": self.respect_gitignore, "cache": self.cache,
                 "cache_dir": self.cache_dir, "cache_strategy": self.cache_strategy,
+                "cache_max_size": self.cache_max_size, "cache_max_age": self.cache_max_age,
                 "nphotons_factor": self.nphotons_factor,
                 "config": os.fspath(self.source) if self.source else None}
 

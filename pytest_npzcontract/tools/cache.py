@@ -54,7 +54,9 @@ class LintCache:
         self.entries = directory / f"v{FORMAT}"
         self.salt = _salt(settings)
         self.hits = 0
+        self.stored = 0
         self.problem: str | None = None
+        self.max_size, self.max_age = settings.cache_max_size, settings.cache_max_age
         self._identity: dict[tuple[str, str], tuple[str, Any]] = {}
 
     @classmethod
@@ -97,7 +99,10 @@ class LintCache:
             if _stat_identity(os.stat(path)) != stat:
                 return  # rewritten while being checked: its report may describe neither version
             text = json.dumps({"key": key, "report": _report_to(report)}, allow_nan=True)
+            if self.stored == 0:
+                self._prune_if_due()
             self._write(self._entry(key), text)
+            self.stored += 1
         except (OSError, TypeError, ValueError) as exc:
             if isinstance(exc, OSError):
                 self.problem = f"cannot write the cache in {self.directory} ({exc.strerror or exc})"
@@ -115,13 +120,23 @@ class LintCache:
         digest.update(json.dumps([identity, context]).encode("utf-8", "surrogateescape"))
         return digest.hexdigest(), stat
 
+    def _prune_if_due(self) -> None:
+        """The first store of a process prunes the cache when the last prune is over
+        ``PRUNE_INTERVAL`` old (see ``tools/cache_prune.py``); a cached run never does."""
+        from .cache_prune import prune, prune_due
+
+        if self.directory.is_dir() and prune_due(self.directory):
+            prune(self.directory, max_size=self.max_size, max_age=self.max_age,
+                  current_format=FORMAT)
+
     def _entry(self, key: str) -> Path:
         return self.entries / key[:2] / f"{key}.json"
 
     def _write(self, target: Path, text: str) -> None:
         if not self.directory.is_dir():
             self.directory.mkdir(parents=True, exist_ok=True)
-        for name, content in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _TAG)):
+        for name, content in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _TAG),
+                              (".pruned", "")):  # a new cache counts as just pruned
             if not (self.directory / name).exists():
                 _atomic_write(self.directory / name, content)
         target.parent.mkdir(parents=True, exist_ok=True)
