@@ -145,16 +145,22 @@ class Settings:
                    for i in range(len(parts)))
 
     def relative(self, path: str | os.PathLike) -> str:
-        """``path`` relative to :attr:`root` in POSIX form (absolute when outside it)."""
-        absolute = Path(os.path.abspath(path))
-        try:
-            return absolute.relative_to(self._resolved_root).as_posix()
-        except ValueError:
-            return absolute.as_posix()
+        """``path`` relative to :attr:`root` in POSIX form (absolute when outside it).
+        String operations only (no ``pathlib``, no system call): it runs for every file of a
+        walk."""
+        absolute = os.path.abspath(path)
+        root = self._resolved_root
+        if absolute == root:
+            rel = "."
+        elif absolute.startswith(root if root.endswith(os.sep) else root + os.sep):
+            rel = absolute[len(root):].lstrip(os.sep)
+        else:
+            rel = absolute
+        return rel if os.sep == "/" else Path(rel).as_posix()
 
     @functools.cached_property
-    def _resolved_root(self) -> Path:
-        return self.root.resolve()
+    def _resolved_root(self) -> str:
+        return os.fspath(self.root.resolve())
 
     def cache_path(self) -> Path:
         """The lint cache directory: ``cache_dir`` relative to :attr:`root` (or absolute)."""
@@ -179,7 +185,12 @@ class Settings:
         return chosen
 
     def registry(self) -> dict[str, Any]:
-        """Every profile by name (built-in, then custom), each extended by ``contract``."""
+        """Every profile by name (built-in, then custom), each extended by ``contract``
+        (built once per settings object: it is asked for every file)."""
+        return dict(self._registry)
+
+    @functools.cached_property
+    def _registry(self) -> dict[str, Any]:
         return _registry(self.custom_profiles, self.contract)
 
     def build_contract(self, path: str | os.PathLike | None = None) -> Any:
