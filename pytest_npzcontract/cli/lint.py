@@ -146,7 +146,13 @@ def lint_paths(files: list[str], project: Project | Settings, *, progress: bool 
     cache = project.cache
     if cache is None:
         return check_files(files, project, progress=progress)
-    context = {path: cache_context(project.options(path)) for path in files}
+    by_profile: dict[str | None, str] = {}  # the context depends on the path only so
+    context = {}
+    for path in files:
+        profile = project.profile_for(path)
+        if profile not in by_profile:
+            by_profile[profile] = cache_context(project.options(path))
+        context[path] = by_profile[profile]
     found = {path: cache.lookup(path, context[path]) for path in files}
     todo = [path for path, report in found.items() if report is None]
     fresh = check_files(todo, project, progress=progress)
