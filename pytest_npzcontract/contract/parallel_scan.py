@@ -10,9 +10,10 @@ so the findings are the same as a serial scan's.
 
 Memory: each member in flight holds at most one raw read (``READ_BYTES``, 1 MiB), the piece
 being inflated and the piece held back for the CRC (two ``chunk_bytes`` steps, 4 MiB each by
-default) and the statistics' temporaries of one chunk; so ``threads`` members add about
-``threads * (1 + 4 * chunk_bytes / MiB)`` MiB at most (benchmarks/bench_parallel.py measures
-it).
+default) and up to three chunk-sized temporaries of the statistics (the whole-number test, the
+dose estimator's), so ``threads`` members add at most about ``threads * (1 MiB + 5 *
+chunk_bytes)``: 42 MiB for two threads at the defaults (``benchmarks/bench_parallel.py``
+measures it: 20 MiB serial, 37 MiB with two threads).
 
 >>> results = scan_members(arrays, keys, observe_for, threads=2)
 >>> stats_or_error = results["diffraction"]
