@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _limits import DATA, ROOT, child_cpu, span
+from _limits import DATA, ROOT, child_cpu, compiled_env, precompile, span
 
 PY = sys.executable
 PROBE = """
@@ -49,7 +49,7 @@ def tree(count: int) -> Path:
 
 def cached_tree_figures(runs: int, sizes: list[int]) -> list[str]:
     lines = []
-    env = {**os.environ}
+    env = compiled_env()
     env.pop("NPZCONTRACT_NO_CACHE", None)
     bare = [PY, "-c", "pass"]
     for count in sizes:
@@ -89,4 +89,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     os.chdir(ROOT)
+    precompile()
     main()

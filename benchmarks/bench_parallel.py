@@ -20,7 +20,17 @@ import subprocess
 import sys
 import time
 
-from _limits import DATA, ROOT, MiB, interleaved, isal_inflate, ratio_line, span
+from _limits import (
+    DATA,
+    ROOT,
+    MiB,
+    compiled_env,
+    interleaved,
+    isal_inflate,
+    precompile,
+    ratio_line,
+    span,
+)
 
 PY = sys.executable
 RSS_PROBE = """
@@ -67,7 +77,7 @@ def parallel_figures(runs: int) -> list[str]:
                          "serial": lambda: check_file(path, threads=1, mode="permissive"),
                          "limit": lambda: isal_inflate(path)}, runs)
     rss = {t: int(subprocess.run([PY, "-c", RSS_PROBE, str(path), str(t)], capture_output=True,
-                                 text=True, check=True).stdout) for t in (1, 2)}
+                                 text=True, check=True, env=compiled_env()).stdout) for t in (1, 2)}
     bound = 2 * (1 + 5 * 4)  # threads * (1 MiB read + 2 steps + 3 temporaries of 4 MiB)
     size = os.path.getsize(path) / MiB
     return [ratio_line(f"2 large members on 2 cores ({size:.0f} MB file, load {load:.1f})",
@@ -92,4 +102,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     os.chdir(ROOT)
+    precompile()
     main()

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from _limits import DATA, ROOT, MiB, compressed_dataset
+from _limits import DATA, ROOT, MiB, compiled_env, compressed_dataset, precompile
 
 PY = sys.executable
 PROBE = """
@@ -67,7 +67,7 @@ def main() -> None:
     for megabytes in args.sizes:
         path = dataset(megabytes)
         out = subprocess.run([PY, "-c", PROBE, str(path)], capture_output=True, text=True,
-                             check=True).stdout.split()
+                             check=True, env=compiled_env()).stdout.split()
         peak, seconds, backend = int(out[0]), float(out[1]), out[2]
         peaks.append(peak)
         print(f"{os.path.getsize(path) / 1e6:7.0f} MB file: peak RSS +{peak / MiB:.1f} MiB, "
@@ -79,4 +79,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     os.chdir(ROOT)
+    precompile()
     main()
