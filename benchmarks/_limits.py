@@ -124,8 +124,11 @@ def minimal_structure(path: Path) -> None:
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
             with zf.open(info) as fp:
-                version = np.lib.format.read_magic(fp)
-                np.lib.format._read_array_header(fp, version)
+                major, _ = np.lib.format.read_magic(fp)
+                if major == 1:
+                    np.lib.format.read_array_header_1_0(fp)
+                else:
+                    np.lib.format.read_array_header_2_0(fp)
 
 
 FLOOR_SCRIPT = """

@@ -68,7 +68,8 @@ class ZlibInflater:
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
         obj = self._obj
         try:
-            out = obj.decompress(obj.unconsumed_tail + data if obj.unconsumed_tail else data,
+            tail = obj.unconsumed_tail
+            out = obj.decompress((tail + data if data else tail) if tail else data,
                                  max(max_length, 0))
         except self._error as exc:  # isal and zlib-ng have their own error class
             raise zlib.error(str(exc)) from None

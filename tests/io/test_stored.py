@@ -87,3 +87,19 @@ def test_a_second_handle_reads_the_same(tmp_path: Path):
     path = stored_file(tmp_path, array)
     with open(path, "rb") as fp:
         np.testing.assert_array_equal(np.concatenate(chunks(path, fp=fp)), array)
+
+
+@pytest.mark.parametrize("dtype", ["<f4", "<c8", "|u1", ">f8"])
+def test_pieces_of_any_length_become_the_same_elements(dtype: str):
+    """Deflated data arrives in pieces cut anywhere; bytes_to_chunks hands out every element
+    once, in order, without copying the pieces."""
+    from pytest_npzcontract.io.archive import bytes_to_chunks
+
+    rng = np.random.default_rng(3)
+    array = rng.random(1000).astype(dtype)
+    raw = array.tobytes()
+    for _ in range(50):
+        cuts = sorted(int(c) for c in rng.integers(0, len(raw), rng.integers(0, 20)))
+        pieces = [raw[i:j] for i, j in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
+        got = [np.array(c) for c in bytes_to_chunks(np.dtype(dtype), pieces)]
+        np.testing.assert_array_equal(np.concatenate(got or [array[:0]]), array)
