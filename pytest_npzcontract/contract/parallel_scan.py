@@ -41,25 +41,27 @@ class _Cancelled(Exception):
 
 
 def scan_members(arrays: Mapping[str, Any], keys: list[str],
-                 observe_for: Callable[[str], Any], threads: int = 1) -> dict[str, Outcome]:
+                 observe_for: Callable[[str], Any], threads: int = 1,
+                 ranges: Callable[[str], bool] = lambda key: True) -> dict[str, Outcome]:
     """Statistics (or the ``HeaderError``/corruption error) of each key in ``keys``.
 
-    ``observe_for(key)`` is the per-chunk observer of that key (the dose estimator's, or None).
+    ``observe_for(key)`` is the per-chunk observer of that key (the dose estimator's, or None);
+    ``ranges(key)``: whether min/max/negative are needed (``scan_chunks(ranges=...)``).
     Any other exception is raised in the caller once every thread has stopped.
     """
     big = [k for k in keys if threads > 1 and _parallel_ok(arrays[k])]
     if len(big) < 2:
-        return {k: _scan(arrays[k], observe_for(k)) for k in keys}
+        return {k: _scan(arrays[k], observe_for(k), ranges(k)) for k in keys}
     stop = threading.Event()
     results: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=min(threads, len(big)),
                             thread_name_prefix="npzcontract-scan") as pool:
-        futures = {k: pool.submit(_scan_reopened, arrays[k], observe_for(k), stop)
+        futures = {k: pool.submit(_scan_reopened, arrays[k], observe_for(k), ranges(k), stop)
                    for k in big}
         try:
             for key in keys:
                 if key not in futures:
-                    results[key] = _scan(arrays[key], observe_for(key))
+                    results[key] = _scan(arrays[key], observe_for(key), ranges(key))
             for key, future in futures.items():
                 results[key] = future.result()
         except BaseException:
@@ -72,18 +74,20 @@ def _parallel_ok(array: Any) -> bool:
     return getattr(array, "source", None) is not None and array.nbytes >= PARALLEL_MIN_BYTES
 
 
-def _scan(array: Any, observe: Any, chunks: Iterator[Any] | None = None) -> Outcome:
+def _scan(array: Any, observe: Any, ranges: bool, chunks: Iterator[Any] | None = None
+          ) -> Outcome:
     try:
-        return scan_chunks(array.dtype, array.chunks() if chunks is None else chunks, observe)
+        return scan_chunks(array.dtype, array.chunks() if chunks is None else chunks, observe,
+                           ranges=ranges)
     except HeaderError as exc:
         return exc
     except CORRUPTION_ERRORS as exc:
         return exc
 
 
-def _scan_reopened(array: Any, observe: Any, stop: threading.Event) -> Outcome:
+def _scan_reopened(array: Any, observe: Any, ranges: bool, stop: threading.Event) -> Outcome:
     with open(array.source, "rb") as fp:
-        return _scan(array, observe, _until(stop, array.chunks(fp=fp)))
+        return _scan(array, observe, ranges, _until(stop, array.chunks(fp=fp)))
 
 
 def _until(stop: threading.Event, chunks: Iterator[Any]) -> Iterator[Any]:

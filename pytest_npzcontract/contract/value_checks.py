@@ -26,7 +26,8 @@ def check_values(run: Run, arrays: Mapping[str, Any], diff: str | None) -> None:
     keys = [k for k, a in arrays.items() if k in run.contract.keys and a.dtype.kind in "biufc"]
     outcomes = scan_members(arrays, keys,
                             lambda k: dose.observe if dose is not None and k == diff else None,
-                            threads=getattr(run, "threads", 1))
+                            threads=getattr(run, "threads", 1),
+                            ranges=lambda k: bool(run.contract.keys[k].values))
     for key in keys:
         array, stats = arrays[key], outcomes[key]
         if isinstance(stats, HeaderError):
