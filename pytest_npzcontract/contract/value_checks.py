@@ -31,9 +31,11 @@ def check_values(run: Run, arrays: Mapping[str, Any], diff: str | None) -> None:
             stats = scan_chunks(array.dtype, array.chunks(), observe)
         except HeaderError as exc:
             run.add(exc.rule, key, f"while reading values: {exc}")
+            run.broken.add(key)  # said once: the unread-member pass skips it
             continue
         except CORRUPTION_ERRORS as exc:
             run.add("unreadable", key, f"corrupt data ({corruption(exc)})")
+            run.broken.add(key)
             continue
         if stats.nonfinite:
             run.add("non-finite", key, f"{stats.nan:,} NaN and {stats.inf:,} infinite value(s) "

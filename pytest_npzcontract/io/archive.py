@@ -24,7 +24,7 @@ import numpy as np
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.report import Finding
 from .members import MemberStream, open_member
-from .names import key_problem
+from .names import key_problem, short_repr
 from .npyheader import MAGIC, HeaderError, NpyHeader, read_npy_header
 from .remote import RemoteError, is_url, open_url
 
@@ -153,11 +153,12 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
     for name in sorted(dupes):
         fail(f"member {name!r} appears more than once; readers disagree on which copy is used",
              key=_key(name))
+    misplaced = _layout_problems(infos, scan.zf)
     for info in infos:
         if info.filename in dupes:
             continue
         key = _key(info.filename)
-        reason = _member_problem(info)
+        reason = _member_problem(info) or misplaced.get(id(info))
         if reason:
             fail(reason, key=key)
             continue
@@ -266,6 +267,9 @@ def _not_zip_message(path: Any, exc: Exception) -> str:
 
 def _member_problem(info: zipfile.ZipInfo) -> str | None:
     name = info.filename
+    if "\0" in info.orig_filename:  # zipfile cuts the name at the NUL: never trust the cut
+        return f"array name {short_repr(info.orig_filename)} holds a NUL character; it is " \
+            "not a safe member name"
     if not name:
         return "member with an empty name"
     if name.endswith("/"):
@@ -279,6 +283,32 @@ def _member_problem(info: zipfile.ZipInfo) -> str | None:
     if not name.endswith(".npy"):
         return f"member {name!r} is not a .npy array"
     return key_problem(_key(name))
+
+
+def _layout_problems(infos: list[zipfile.ZipInfo], zf: zipfile.ZipFile) -> dict[int, str]:
+    """Members whose declared compressed bytes are not really there: each member's local
+    header plus its compressed size must fit before the next member (or the zip directory).
+    Then the compressed sizes add up to at most the file's size, so every ratio computed from
+    them is a ratio of bytes present (``open_member`` checks each stream consumes exactly its
+    declared size). Keyed by ``id(info)``."""
+    problems: dict[int, str] = {}
+    ordered = sorted(infos, key=lambda i: i.header_offset)
+    end_of_data = getattr(zf, "start_dir", None)
+    for index, info in enumerate(ordered):
+        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+        name_bytes = len(info.orig_filename.encode(encoding, "replace"))
+        needs = 30 + name_bytes + info.compress_size
+        limit = ordered[index + 1].header_offset if index + 1 < len(ordered) else end_of_data
+        if limit is None:
+            continue
+        room = limit - info.header_offset
+        if room < needs:
+            where = "the next member" if index + 1 < len(ordered) else "the zip directory"
+            problems[id(info)] = (
+                f"member {info.filename!r} declares {info.compress_size:,} compressed bytes but "
+                f"only {max(room - 30 - name_bytes, 0):,} lie before {where} (lying sizes or "
+                "overlapping members)")
+    return problems
 
 
 def _abandon(scan: ArchiveScan) -> ArchiveScan:
