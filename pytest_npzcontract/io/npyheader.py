@@ -129,5 +129,5 @@ def _shape(shape: object, itemsize: int = 1) -> tuple[int, ...]:
         shown = repr(shape)
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
         raise HeaderError(f".npy header shape {shown} of {itemsize}-byte items is too large "
-                          "to index", rule="resource-limit")
+                          "for NumPy to index")  # no limit can make it readable
     return shape
