@@ -192,7 +192,9 @@ def check_files(files: Sequence[str], settings: Settings, *, progress: bool = Fa
     batch = max(1, min(16, len(files) // (settings.jobs * 8)))
     results = run_parallel(_check_in_worker, jobs, processes=settings.jobs, batch=batch,
                            initializer=_init_worker, initargs=(options,))
-    with (_ProgressBar(files) if progress else contextlib.nullcontext()) as bar:
+    # closing(): an interrupt while a result is handled here still kills the workers at once
+    with contextlib.closing(results), \
+            (_ProgressBar(files) if progress else contextlib.nullcontext()) as bar:
         for index, result in results:
             report = _as_report(files[index], result)
             reports[index] = bar.finished(files[index], report) if bar else report
