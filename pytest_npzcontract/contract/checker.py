@@ -23,8 +23,7 @@ from ..base.report import Finding, Report
 from ..io.archive import (
     CORRUPTION_ERRORS,
     ArchiveScan,
-    bytes_to_chunks,
-    iter_member_data,
+    iter_member_arrays,
     scan_archive,
     verify_member,
 )
@@ -190,17 +189,18 @@ def _file_array(scan: ArchiveScan, key: str, limits: Limits, on_progress: Progre
     member, info = scan.members[key], scan.infos[key]
 
     def chunks() -> Iterator[np.ndarray]:
-        pieces = _marking(iter_member_data(scan.zf, info, member, limits.chunk_bytes, limits),
+        # Each chunk may be a view of a reused buffer: valid until the next one is read.
+        pieces = _marking(iter_member_arrays(scan.zf, info, member, limits.chunk_bytes, limits),
                           read, key)
         if on_progress is not None:
             pieces = _reporting(pieces, on_progress)
-        return bytes_to_chunks(member.dtype, pieces)
+        return pieces
 
     return _Array(key, member.shape, member.dtype, member.data_bytes, chunks,
                   member.fortran_order)
 
 
-def _marking(pieces: Iterator[bytes], read: set[str], key: str) -> Iterator[bytes]:
+def _marking(pieces: Iterator[np.ndarray], read: set[str], key: str) -> Iterator[np.ndarray]:
     """Record ``key`` as read (CRC included) once its pieces are exhausted."""
     yield from pieces
     read.add(key)
@@ -220,9 +220,9 @@ def _verify_unread(run: _Run, scan: ArchiveScan, read: set[str], limits: Limits)
             run.add("unreadable", key, f"corrupt data ({corruption(exc)})")
 
 
-def _reporting(pieces: Iterator[bytes], on_progress: Progress) -> Iterator[bytes]:
+def _reporting(pieces: Iterator[np.ndarray], on_progress: Progress) -> Iterator[np.ndarray]:
     for piece in pieces:
-        on_progress(len(piece))
+        on_progress(piece.nbytes)
         yield piece
 
 

@@ -106,7 +106,8 @@ def _read_labels(array: Any, n_frames: int) -> np.ndarray | None:
     if array.dtype.kind not in "iu" or len(array.shape) != 1 or array.shape[0] != n_frames:
         return None
     try:
-        labels = np.concatenate([np.asarray(c) for c in array.chunks()] or [np.zeros(0)])
+        # copies: a chunk may be a view of a buffer the next chunk overwrites
+        labels = np.concatenate([np.array(c) for c in array.chunks()] or [np.zeros(0)])
     except Exception:  # a corrupt member is reported by its own scan
         return None
     return labels.astype(np.int64) if labels.size == n_frames else None

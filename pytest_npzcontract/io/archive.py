@@ -26,6 +26,8 @@ from ..base.report import Finding
 from .members import MemberStream, open_member
 from .names import key_problem, short_repr
 from .npyheader import MAGIC, HeaderError, NpyHeader, read_npy_header
+from .stored import CHUNK_BYTES as STORED_CHUNK_BYTES
+from .stored import can_read_stored, iter_stored
 from .remote import RemoteError, is_url, open_url
 
 _SUPPORTED = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
@@ -195,7 +197,8 @@ def read_member_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limit
 
 
 def iter_member_data(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: MemberInfo,
-                     chunk_bytes: int, limits: Limits = DEFAULT_LIMITS) -> Iterator[bytes]:
+                     chunk_bytes: int, limits: Limits = DEFAULT_LIMITS, *, fp: Any = None
+                     ) -> Iterator[bytes]:
     """Yield the member's array data in pieces of at most ``chunk_bytes``.
 
     Reads the whole member through :func:`open_member`, so its CRC is verified at the end.
@@ -203,7 +206,7 @@ def iter_member_data(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: MemberI
     """
     skip, left = member.data_offset, member.data_bytes
     for piece in open_member(zf, info, step=chunk_bytes,
-                             max_lzma_dict=limits.max_lzma_dict_bytes):
+                             max_lzma_dict=limits.max_lzma_dict_bytes, fp=fp):
         if skip:
             if len(piece) <= skip:
                 skip -= len(piece)
@@ -216,6 +219,21 @@ def iter_member_data(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: MemberI
         yield piece
     if left > 0:
         raise HeaderError(f"truncated data: {left} of {member.data_bytes} bytes missing")
+
+
+def iter_member_arrays(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: MemberInfo,
+                       chunk_bytes: int, limits: Limits = DEFAULT_LIMITS, *, fp: Any = None
+                       ) -> Iterator[np.ndarray]:
+    """The member's data as flat arrays of its dtype, in storage order, CRC verified by the
+    time the last one is handed out. Stored members of local files are read into one reused
+    buffer (:mod:`.stored`): each array is then valid only until the next is requested, so a
+    consumer that keeps data copies it. ``fp``: another open handle of the same archive
+    (to read members from several threads). Raises ``HeaderError`` as
+    :func:`iter_member_data` does."""
+    if can_read_stored(zf, info):
+        return iter_stored(zf, info, member, min(chunk_bytes, STORED_CHUNK_BYTES), fp=fp)
+    return bytes_to_chunks(member.dtype, iter_member_data(zf, info, member, chunk_bytes, limits,
+                                                          fp=fp))
 
 
 def verify_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits = DEFAULT_LIMITS,

@@ -29,16 +29,13 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import Protocol
+from typing import Any, Protocol
 
 from .npyheader import HeaderError
 
 #: Default output bound of one decompression step, and raw bytes read per step.
 STEP_BYTES = 4 << 20
 READ_BYTES = 1 << 20
-#: Members smaller than this use the standard zlib (importing a faster backend costs more
-#: than it saves on a small file: the one-file pre-commit case).
-FAST_MIN_BYTES = 1 << 20
 #: Largest LZMA dictionary accepted by default (its decoder allocates about this much).
 MAX_LZMA_DICT = 64 << 20
 _LOCAL = struct.Struct("<4s2B4HL2L2H")  # zip local file header, 30 bytes
@@ -65,6 +62,7 @@ class ZlibInflater:
 
     def __init__(self, module: ModuleType = zlib) -> None:
         self._obj = module.decompressobj(-15)
+        self._error = getattr(module, "error", zlib.error)
         self.needs_input = True
 
     @property
@@ -77,8 +75,11 @@ class ZlibInflater:
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
         obj = self._obj
-        out = obj.decompress(obj.unconsumed_tail + data if obj.unconsumed_tail else data,
-                             max(max_length, 0))
+        try:
+            out = obj.decompress(obj.unconsumed_tail + data if obj.unconsumed_tail else data,
+                                 max(max_length, 0))
+        except self._error as exc:  # isal and zlib-ng have their own error class
+            raise zlib.error(str(exc)) from None
         # Output cut at max_length may leave pending output even with no input left.
         self.needs_input = not obj.unconsumed_tail and (max_length < 0 or len(out) < max_length)
         return out
@@ -125,7 +126,7 @@ class _Stored:
 
 def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_BYTES,
                 max_lzma_dict: int = MAX_LZMA_DICT, first_read: int = READ_BYTES,
-                hold_back: bool = True) -> Iterator[bytes]:
+                hold_back: bool = True, fp: Any = None) -> Iterator[bytes]:
     """Yield the member's decompressed bytes in pieces of at most ``step`` bytes.
 
     Stops with :class:`MemberError` as soon as the output would exceed ``info.file_size``, when
@@ -134,10 +135,12 @@ def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_
     member, when it fits in one step) is only yielded once the CRC has been verified. A
     consumer that stops early reads and decompresses nothing more. ``first_read`` is the size
     of the first raw read (small for header reads; later reads double up to ``READ_BYTES``).
+    ``fp``: another open handle of the archive to read from instead of ``zf.fp`` (so several
+    threads can read members of one archive at once).
     """
-    raw = _Counted(_raw_chunks(zf, info, first_read))
+    raw = _Counted(_raw_chunks(zf, info, first_read, fp))
     decoder = _decoder(info, raw, max_lzma_dict)
-    crc32 = _crc32() if info.file_size >= FAST_MIN_BYTES else zlib.crc32
+    crc32 = _crc32()
     declared, produced, crc, stalls = info.file_size, 0, 0, 0
     data, held = b"", None
     while True:
@@ -233,8 +236,8 @@ class MemberStream:
         self.close()
 
 
-def _data_offset(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
-    fp = zf.fp
+def _data_offset(zf: zipfile.ZipFile, info: zipfile.ZipInfo, fp: Any = None) -> int:
+    fp = zf.fp if fp is None else fp
     if fp is None:
         raise MemberError("archive is closed")
     fp.seek(info.header_offset)
@@ -268,13 +271,15 @@ class _Counted:
         return chunk
 
 
-def _raw_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, first: int) -> Iterator[bytes]:
+def _raw_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, first: int, fp: Any = None
+                ) -> Iterator[bytes]:
     """The member's compressed bytes: ``first`` bytes, then doubling up to ``READ_BYTES``;
     seeks before each read, so several members can be read in turn from one open archive."""
-    position, left, size = _data_offset(zf, info), info.compress_size, first
+    source = zf.fp if fp is None else fp
+    position, left, size = _data_offset(zf, info, source), info.compress_size, first
     while left > 0:
-        zf.fp.seek(position)
-        chunk = zf.fp.read(min(size, left))
+        source.seek(position)
+        chunk = source.read(min(size, left))
         size = min(size * 2, READ_BYTES)
         if not chunk:
             raise MemberError(f"member {info.filename!r} is truncated: {left:,} compressed "
@@ -291,8 +296,6 @@ def _decoder(info: zipfile.ZipInfo, raw: Iterator[bytes], max_lzma_dict: int) ->
             raise MemberError(f"stored member {info.filename!r}: sizes in its zip entry differ")
         return _Stored()
     if method == zipfile.ZIP_DEFLATED:
-        if _deflate_factory is fastest_inflater and info.file_size < FAST_MIN_BYTES:
-            return ZlibInflater()
         return _deflate_factory()
     if method == zipfile.ZIP_BZIP2:
         return bz2.BZ2Decompressor()

@@ -464,7 +464,7 @@ def _estimate_file(path: str | os.PathLike, key: str | None, labels: Any,
                    chunk_bytes: int) -> NphotonsEstimate:
     from ..base.errors import ContractViolation
     from ..base.report import Finding
-    from ..io.archive import CORRUPTION_ERRORS, bytes_to_chunks, iter_member_data, scan_archive
+    from ..io.archive import CORRUPTION_ERRORS, iter_member_arrays, scan_archive
     from ..io.npyheader import HeaderError
 
     fspath = os.fspath(path)
@@ -486,8 +486,7 @@ def _estimate_file(path: str | os.PathLike, key: str | None, labels: Any,
         acc = NphotonsAccumulator(member.dtype, member.shape[-1] * member.shape[-2],
                                   labels=labels, fortran=member.fortran_order, key=key)
         try:
-            pieces = iter_member_data(scan.zf, scan.infos[key], member, chunk_bytes)
-            for chunk in bytes_to_chunks(member.dtype, pieces):
+            for chunk in iter_member_arrays(scan.zf, scan.infos[key], member, chunk_bytes):
                 acc.update(chunk)
         except HeaderError as exc:
             raise ContractViolation(findings=[Finding(fspath, key, exc.rule, "error",
