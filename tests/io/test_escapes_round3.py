@@ -226,23 +226,28 @@ def test_7_a_member_inflating_past_its_declared_size_is_one_unreadable_finding(t
 # ----------------------------------------------------------------- 8. wide metadata
 
 
-def _wide_metadata(keys: int, where: str) -> bytes:
+def _wide_metadata(keys: int, where: str) -> str:
     wide = {f"key_{i:07d}": i for i in range(keys)}
     metadata = ({**METADATA, **wide} if where == "top" else
                 {**METADATA, where: {**METADATA[where], **wide}})
-    return npy_bytes(np.array(json.dumps(metadata).encode()))
+    return json.dumps(metadata)
 
 
 @pytest.mark.parametrize("where", ["top", "additional_parameters", "physics_parameters"])
 def test_8_metadata_with_300k_keys_checks_well_under_a_second(tmp_path, where):
-    member = _wide_metadata(300_000, where)
+    text = _wide_metadata(300_000, where)
+    member = npy_bytes(np.array(text.encode()))
     assert 5 * MiB < len(member) < 16 * MiB
     path = _write(tmp_path, with_member("_metadata.npy", member))
     check_file(path, values=False)  # warm caches and imports
-    seconds = []
+    seconds, floor = [], []
     for _ in range(2):  # the best of two: the machine is shared
         start = time.perf_counter()
         report = check_file(path)
         seconds.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        json.loads(text)  # the least any check must do, timed under the same load
+        floor.append(time.perf_counter() - start)
     assert report.rules("error") == set(), report.findings[:3]
-    assert min(seconds) < 0.8, seconds  # was 9.6 s
+    # was 9.6 s; on a quiet machine about 0.4 s, 3-4x plain json.loads of the text
+    assert min(seconds) < max(0.8, 6 * min(floor)), (seconds, floor)
