@@ -6,6 +6,7 @@ import os
 
 import click
 
+from ..base.echo import shown
 from .common import PROG, CliError
 
 
@@ -22,7 +23,7 @@ class _Nphotons(click.ParamType):
         except (TypeError, ValueError):
             number = float("nan")
         if not (number > 0 and number != float("inf")):
-            self.fail(f"{value!r} is not a positive number or 'estimate'", param, ctx)
+            self.fail(f"{shown(value)} is not a positive number or 'estimate'", param, ctx)
         return number
 
 

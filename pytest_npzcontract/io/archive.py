@@ -26,9 +26,9 @@ from ..base.report import Finding
 from .members import MemberStream, open_member
 from .names import key_problem, short_repr
 from .npyheader import MAGIC, HeaderError, NpyHeader, read_npy_header
+from .remote import RemoteError, is_url, open_url
 from .stored import CHUNK_BYTES as STORED_CHUNK_BYTES
 from .stored import can_read_stored, iter_stored
-from .remote import RemoteError, is_url, open_url
 
 _SUPPORTED = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 # Errors the zip and zlib layers raise on corrupt bytes (CRC mismatch, bad deflate stream, ...).

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from ..base.echo import shown
 from ..io.archive import scan_archive
 from ..io.codec import CANONICAL_ENCODING, METADATA_KEY
 from ..io.reader import load_npz, read_metadata
@@ -290,7 +291,7 @@ def _fix_metadata(plan: MigrationPlan, encoding: str | None, options: MigrateOpt
             plan.conversions.append(_field(name, value, origin))
         elif not _same(stored, value):
             plan.problems.append(Problem(
-                f"metadata records {name}={stored!r} but {origin} gives {value:g}; "
+                f"metadata records {name}={shown(stored)} but {origin} gives {value:g}; "
                 "refusing to overwrite recorded provenance"))
 
 
@@ -343,8 +344,8 @@ def _set_data_source(plan: MigrationPlan, value: str) -> None:
     if not isinstance(simulation, dict) or stored == value:
         return
     if stored is not None:
-        plan.problems.append(Problem(f"metadata records data_source={stored!r} but the plan "
-                                     f"gives {value!r}; refusing to overwrite provenance"))
+        plan.problems.append(Problem(f"metadata records data_source={shown(stored)} but the plan "
+                                     f"gives {shown(value)}; refusing to overwrite provenance"))
         return
     simulation["data_source"] = value
     plan.conversions.append(Conversion(

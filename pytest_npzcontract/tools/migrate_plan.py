@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..base.echo import shown
 from .migrate import ESTIMATE, MigrateOptions
 
 ENTRY_KEYS = ("path", "output", "nphotons", "N", "gridsize", "data_source", "sqrt")
@@ -71,9 +72,9 @@ def read_plan(path: str | os.PathLike) -> list[PlanEntry]:
     document = _load(plan_path)
     if not isinstance(document, Mapping):
         raise PlanError(f"{plan_path}: expected a mapping with a 'datasets' list")
-    unknown = sorted(set(document) - set(TOP_KEYS))
+    unknown = _unknown_keys(document, TOP_KEYS)
     if unknown:
-        raise PlanError(f"{plan_path}: unknown top-level key(s) {', '.join(unknown)} "
+        raise PlanError(f"{plan_path}: unknown top-level key(s) {unknown} "
                         f"(known: {', '.join(TOP_KEYS)})")
     datasets = document.get("datasets")
     if not isinstance(datasets, list) or not datasets:
@@ -126,9 +127,9 @@ def _entry(index: int, item: Any, base: Path, plan_path: Path) -> PlanEntry:
     where = f"{plan_path}: datasets entry {index}"
     if not isinstance(item, Mapping):
         raise PlanError(f"{where}: expected a mapping with at least 'path'")
-    unknown = sorted(set(item) - set(ENTRY_KEYS))
+    unknown = _unknown_keys(item, ENTRY_KEYS)
     if unknown:
-        raise PlanError(f"{where}: unknown key(s) {', '.join(map(str, unknown))} "
+        raise PlanError(f"{where}: unknown key(s) {unknown} "
                         f"(known: {', '.join(ENTRY_KEYS)})")
     if not isinstance(item.get("path"), str) or not item["path"]:
         raise PlanError(f"{where}: 'path' (a file name relative to the plan) is required")
@@ -137,7 +138,7 @@ def _entry(index: int, item: Any, base: Path, plan_path: Path) -> PlanEntry:
         raise PlanError(f"{where}: 'output' must be a file name")
     sqrt = item.get("sqrt")
     if sqrt is not None and not isinstance(sqrt, bool):
-        raise PlanError(f"{where}: 'sqrt' must be true or false, not {sqrt!r}")
+        raise PlanError(f"{where}: 'sqrt' must be true or false, not {shown(sqrt)}")
     source = item.get("data_source")
     if source is not None and (not isinstance(source, str) or not source):
         raise PlanError(f"{where}: 'data_source' must be a non-empty string")
@@ -147,6 +148,14 @@ def _entry(index: int, item: Any, base: Path, plan_path: Path) -> PlanEntry:
                              data_source=source, origin=f"plan entry {index}")
     return PlanEntry(index, base / item["path"],
                      base / output if output is not None else None, options)
+
+
+def _unknown_keys(mapping: Mapping, known: tuple[str, ...]) -> str:
+    """The keys of ``mapping`` not in ``known``, echoed bounded ("" when none)."""
+    unknown = sorted(k if isinstance(k, str) and k.isprintable() and len(k) <= 40 else shown(k)
+                     for k in mapping if k not in known)
+    more = f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else ""
+    return ", ".join(unknown[:5]) + more
 
 
 def _nphotons(value: Any, where: str) -> float | str | None:
@@ -159,7 +168,7 @@ def _nphotons(value: Any, where: str) -> float | str | None:
         number = math.nan
     if not (math.isfinite(number) and number > 0):
         raise PlanError(f"{where}: 'nphotons' must be a positive number or \"estimate\", "
-                        f"not {value!r}")
+                        f"not {shown(value)}")
     return number
 
 
@@ -167,7 +176,7 @@ def _integer(value: Any, name: str, where: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise PlanError(f"{where}: {name!r} must be a whole number >= 1, not {value!r}")
+        raise PlanError(f"{where}: {shown(name)} must be a whole number >= 1, not {shown(value)}")
     return value
 
 
