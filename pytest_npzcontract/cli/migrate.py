@@ -149,30 +149,16 @@ def _same(source: str, target: str) -> bool:
 
 
 def copy_verbatim(source: str, target: str) -> None:
-    """Copy ``source`` to ``target`` atomically (temporary file, fsync, rename)."""
-    import contextlib
+    """Copy ``source`` to ``target`` atomically, with ``source``'s permissions (io/atomic.py)."""
     import shutil
+    import stat
 
-    from ..io.tempfiles import lock, remove_stale, temp_path
-    from ..io.writer import fsync_directory
+    from ..io.atomic import atomic_write
 
-    real = os.path.realpath(target)
-    directory = os.path.dirname(real) or "."
-    remove_stale(directory)
-    tmp = temp_path(real)
-    try:
-        with open(source, "rb") as src, open(tmp, "xb") as dst:
-            lock(dst.fileno())
-            shutil.copyfileobj(src, dst, 1 << 20)
-            dst.flush()
-            os.fsync(dst.fileno())
-        shutil.copymode(source, tmp)
-        os.replace(tmp, real)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_directory(directory)
+    mode = stat.S_IMODE(os.stat(source).st_mode)
+    with atomic_write(os.path.realpath(target), display=target, mode=mode) as staged, \
+            open(source, "rb") as src:
+        shutil.copyfileobj(src, staged.file, 1 << 20)
 
 
 def _migration_targets(files: tuple[str, ...], output: str | None, in_place: bool,
