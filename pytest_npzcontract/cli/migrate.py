@@ -7,7 +7,7 @@ import os
 import click
 
 from ..base.echo import shown
-from .common import PROG, CliError
+from .common import PROG, CliError, refuse_symlink
 
 
 class _Nphotons(click.ParamType):
@@ -30,7 +30,8 @@ class _Nphotons(click.ParamType):
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="Write here (a file for one input, an existing directory for several).")
+              help="Write here (a file for one input, an existing directory for several; "
+              "a symbolic link is refused).")
 @click.option("--in-place", is_flag=True, help="Replace each input atomically.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--force", is_flag=True,
@@ -51,11 +52,13 @@ class _Nphotons(click.ParamType):
               "(paths relative to it; each file in place or to its 'output').")
 @click.option("--check", is_flag=True, help="With --plan: print each file's plan and the "
               "summary; write nothing.")
+@click.option("--allow-outside", is_flag=True, help="With --plan: allow 'path' and 'output' "
+              "outside the plan's folder (absolute, or climbing out with ..).")
 @click.pass_context
 def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_place: bool,
             dry_run: bool, force: bool, sqrt: bool | None, nphotons: float | str | None,
             n_pixels: int | None, gridsize: int | None, plan_file_path: str | None,
-            check: bool) -> None:
+            check: bool, allow_outside: bool) -> None:
     """Convert legacy datasets to the canonical form, recording a transformation.
 
     diff3d -> diffraction, integer diffraction -> float32, 4-D Y squeezed, pickled metadata ->
@@ -69,19 +72,28 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
 
     if plan_file_path is not None:
         _run_plan(ctx, plan_file_path, files, output, in_place, dry_run or check, force,
-                  (sqrt, nphotons, n_pixels, gridsize))
+                  (sqrt, nphotons, n_pixels, gridsize), allow_outside)
         return
+    if allow_outside:
+        raise CliError("--allow-outside goes with --plan FILE")
     if check:
         raise CliError("--check goes with --plan FILE (for files, use --dry-run)")
     if not files:
         raise CliError("give FILE... to migrate, or --plan FILE")
     targets = _migration_targets(files, output, in_place, dry_run, force)
-    if in_place and not force:
-        locked = [f for f in files if _read_only(f)]
+    if in_place:
+        from ..io.atomic import directory_writable
+
+        # --force can only help with a read-only file; a read-only directory it cannot fix
+        stuck = [f for f in files if not directory_writable(os.path.realpath(f))]
+        locked = [f for f in files if f not in stuck and not force and _read_only(f)]
+        for source in stuck:
+            click.echo(f"{PROG}: error: cannot write {source}: permission denied (the "
+                       "directory is read-only)", err=True)
         for source in locked:
             click.echo(f"{PROG}: error: {source} is read-only; refusing to replace it in place "
                        "(use --force, or make it writable)", err=True)
-        if locked:
+        if stuck or locked:
             ctx.exit(1)
     options = MigrateOptions(sqrt=sqrt, nphotons=nphotons, N=n_pixels, gridsize=gridsize)
     plans, status = [], 0
@@ -117,7 +129,7 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
                 copy_verbatim(plan.source, target)
             except OSError as exc:
                 status = 1
-                click.echo(f"  error: cannot copy ({exc.strerror or exc}); {target} not written")
+                click.echo(f"  error: {' '.join(str(exc).split())}; {target} not written")
                 continue
             click.echo(f"  copied unchanged (byte-identical) to {target}")
             continue
@@ -175,6 +187,8 @@ def _migration_targets(files: tuple[str, ...], output: str | None, in_place: boo
         raise CliError(f"--output {output} must be an existing directory for several files")
     targets = [os.path.join(output, os.path.basename(f)) if os.path.isdir(output) else output
                for f in files]
+    for target in targets:
+        refuse_symlink(target)
     real = [os.path.realpath(t) for t in targets]
     if len(set(real)) != len(real):
         raise CliError("several inputs would be written to the same output file")
@@ -186,7 +200,8 @@ def _migration_targets(files: tuple[str, ...], output: str | None, in_place: boo
 
 
 def _run_plan(ctx: click.Context, plan_path: str, files: tuple[str, ...], output: str | None,
-              in_place: bool, check: bool, force: bool, per_file: tuple) -> None:
+              in_place: bool, check: bool, force: bool, per_file: tuple,
+              allow_outside: bool = False) -> None:
     from pathlib import Path
 
     from ..tools.migrate_plan import PlanError, read_plan, run_plan, summary_table
@@ -196,7 +211,7 @@ def _run_plan(ctx: click.Context, plan_path: str, files: tuple[str, ...], output
                        "with FILE arguments, --output, --in-place, --force, --sqrt, "
                        "--nphotons, --N or --gridsize")
     try:
-        entries = read_plan(plan_path)
+        entries = read_plan(plan_path, allow_outside=allow_outside)
     except PlanError as exc:
         raise CliError(str(exc)) from None
     outcomes = run_plan(entries, check=check, echo=click.echo)

@@ -66,8 +66,12 @@ class Outcome:
         return self.status == "failed"
 
 
-def read_plan(path: str | os.PathLike) -> list[PlanEntry]:
-    """Parse and validate a plan (``.yaml``/``.yml`` or ``.toml``); raises :class:`PlanError`."""
+def read_plan(path: str | os.PathLike, *, allow_outside: bool = False) -> list[PlanEntry]:
+    """Parse and validate a plan (``.yaml``/``.yml`` or ``.toml``); raises :class:`PlanError`.
+
+    Plan paths are confined: each ``path`` and ``output`` must stay inside the plan's folder
+    (no absolute paths, no ``..`` climbing out) unless ``allow_outside``; an ``output`` that
+    is a symbolic link is refused (in-place entries replace the file a link points to)."""
     plan_path = Path(path)
     document = _load(plan_path)
     if not isinstance(document, Mapping):
@@ -84,7 +88,7 @@ def read_plan(path: str | os.PathLike) -> list[PlanEntry]:
         raise PlanError(f"{plan_path}: 'defaults' must be a mapping")
     base = plan_path.resolve().parent
     entries = [_entry(i, {**defaults, **item} if isinstance(item, Mapping) else item, base,
-                      plan_path) for i, item in enumerate(datasets, start=1)]
+                      plan_path, allow_outside) for i, item in enumerate(datasets, start=1)]
     targets: dict[str, int] = {}
     for entry in entries:
         real = os.path.realpath(entry.target)
@@ -123,7 +127,8 @@ def _load(path: Path) -> Any:
         raise PlanError(f"{path}: invalid YAML ({' '.join(str(exc).split())})") from None
 
 
-def _entry(index: int, item: Any, base: Path, plan_path: Path) -> PlanEntry:
+def _entry(index: int, item: Any, base: Path, plan_path: Path, allow_outside: bool = False
+           ) -> PlanEntry:
     where = f"{plan_path}: datasets entry {index}"
     if not isinstance(item, Mapping):
         raise PlanError(f"{where}: expected a mapping with at least 'path'")
@@ -146,8 +151,23 @@ def _entry(index: int, item: Any, base: Path, plan_path: Path) -> PlanEntry:
                              N=_integer(item.get("N"), "N", where),
                              gridsize=_integer(item.get("gridsize"), "gridsize", where),
                              data_source=source, origin=f"plan entry {index}")
-    return PlanEntry(index, base / item["path"],
-                     base / output if output is not None else None, options)
+    for name in ("path", "output"):
+        if item.get(name) is not None and not allow_outside and _outside(item[name]):
+            raise PlanError(f"{where}: {name!r} {shown(item[name])} is outside the plan's "
+                            f"folder {base}; plan paths stay inside it unless --allow-outside")
+    target = base / output if output is not None else None
+    if target is not None and target.is_symlink():
+        raise PlanError(f"{where}: 'output' {target} is a symbolic link; refusing to write "
+                        "through it (remove the link or choose another output)")
+    return PlanEntry(index, base / item["path"], target, options)
+
+
+def _outside(relative: str) -> bool:
+    """Whether a plan path leaves the plan's folder: absolute, or climbing out with ``..``.
+    Judged on the text, so a symbolic link inside the folder is followed like any file."""
+    if os.path.isabs(relative) or Path(relative).drive:
+        return True
+    return os.path.normpath(relative).split(os.sep)[0] == os.pardir
 
 
 def _unknown_keys(mapping: Mapping, known: tuple[str, ...]) -> str:
