@@ -120,7 +120,7 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
     source: Any = fspath
     if is_url(fspath):
         try:
-            source = scan.remote = open_url(fspath)
+            source = scan.remote = open_url(fspath, limits)
         except RemoteError as exc:
             fail(str(exc))
             return scan
