@@ -81,7 +81,11 @@ def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def bz2_64mib() -> tuple[bytes, bytes]:
-    """(stream, first bytes): a .npy of 64 MiB of zeros, bzip2-compressed (a few hundred bytes);
+    return bz2_64mib_stream()
+
+
+def bz2_64mib_stream() -> tuple[bytes, bytes]:
+    """(stream, CRC bytes): a .npy of 64 MiB of zeros, bzip2-compressed (a few hundred bytes);
     the CRC is computed over the whole inflated member."""
     size = 64 * MiB
     header = npy_header("<f8", ((size - 128) // 8,))
