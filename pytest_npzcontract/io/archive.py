@@ -27,6 +27,7 @@ from .members import MemberStream, open_member
 from .names import key_problem, short_repr
 from .npyheader import MAGIC, HeaderError, NpyHeader, read_npy_header
 from .remote import RemoteError, is_url, open_url
+from .sizes import human_size, layout_problems, ratio_problem, total_ratio_problem
 from .stored import CHUNK_BYTES as STORED_CHUNK_BYTES
 from .stored import can_read_stored, iter_stored
 
@@ -155,7 +156,7 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
     for name in sorted(dupes):
         fail(f"member {name!r} appears more than once; readers disagree on which copy is used",
              key=_key(name))
-    misplaced = _layout_problems(infos, scan.zf)
+    misplaced = layout_problems(infos, scan.zf)
     for info in infos:
         if info.filename in dupes:
             continue
@@ -164,9 +165,9 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
         if reason:
             fail(reason, key=key)
             continue
-        ratio_problem = _ratio_problem(info, limits)
-        if ratio_problem:
-            fail(ratio_problem, key=key, rule="resource-limit")
+        ratio = ratio_problem(info, limits)
+        if ratio:
+            fail(ratio, key=key, rule="resource-limit")
             continue
         try:
             header = read_member_header(scan.zf, info, limits)
@@ -184,7 +185,7 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
             continue
         scan.members[key] = member
         scan.infos[key] = info
-    bomb = _total_ratio_problem(infos, limits)
+    bomb = total_ratio_problem(infos, limits)
     if bomb and not any(f.rule == "resource-limit" for f in scan.findings):
         fail(bomb, rule="resource-limit")
         return _abandon(scan)
@@ -303,32 +304,6 @@ def _member_problem(info: zipfile.ZipInfo) -> str | None:
     return key_problem(_key(name))
 
 
-def _layout_problems(infos: list[zipfile.ZipInfo], zf: zipfile.ZipFile) -> dict[int, str]:
-    """Members whose declared compressed bytes are not really there: each member's local
-    header plus its compressed size must fit before the next member (or the zip directory).
-    Then the compressed sizes add up to at most the file's size, so every ratio computed from
-    them is a ratio of bytes present (``open_member`` checks each stream consumes exactly its
-    declared size). Keyed by ``id(info)``."""
-    problems: dict[int, str] = {}
-    ordered = sorted(infos, key=lambda i: i.header_offset)
-    end_of_data = getattr(zf, "start_dir", None)
-    for index, info in enumerate(ordered):
-        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
-        name_bytes = len(info.orig_filename.encode(encoding, "replace"))
-        needs = 30 + name_bytes + info.compress_size
-        limit = ordered[index + 1].header_offset if index + 1 < len(ordered) else end_of_data
-        if limit is None:
-            continue
-        room = limit - info.header_offset
-        if room < needs:
-            where = "the next member" if index + 1 < len(ordered) else "the zip directory"
-            problems[id(info)] = (
-                f"member {info.filename!r} declares {info.compress_size:,} compressed bytes but "
-                f"only {max(room - 30 - name_bytes, 0):,} lie before {where} (lying sizes or "
-                "overlapping members)")
-    return problems
-
-
 def _abandon(scan: ArchiveScan) -> ArchiveScan:
     """Close an archive that must not be read further; checkers then report nothing else."""
     scan.close()
@@ -336,30 +311,6 @@ def _abandon(scan: ArchiveScan) -> ArchiveScan:
     scan.members.clear()
     scan.infos.clear()
     return scan
-
-
-def _ratio_problem(info: zipfile.ZipInfo, limits: Limits) -> str | None:
-    if info.compress_type == zipfile.ZIP_STORED:
-        return None
-    return _inflation(info.file_size, info.compress_size, limits, "inflates")
-
-
-def _total_ratio_problem(infos: list[zipfile.ZipInfo], limits: Limits) -> str | None:
-    """Many members, each under the per-member floor, can add up to a bomb."""
-    packed = [i for i in infos if i.compress_type != zipfile.ZIP_STORED]
-    problem = _inflation(sum(i.file_size for i in packed), sum(i.compress_size for i in packed),
-                         limits, f"its {len(packed)} compressed members inflate")
-    return f"archive: {problem}" if problem else None
-
-
-def _inflation(size: int, packed: int, limits: Limits, what: str) -> str | None:
-    if size <= limits.ratio_floor_bytes:
-        return None
-    ratio = size / max(packed, 1)
-    if ratio <= limits.max_compression_ratio:
-        return None
-    return (f"{what} {ratio:,.0f}x ({human_size(size)} from {human_size(packed)}), over the "
-            f"{limits.max_compression_ratio:,.0f}x limit (zip bomb?)")
 
 
 def _member_info(key: str, info: zipfile.ZipInfo, header: NpyHeader) -> MemberInfo:
@@ -385,15 +336,6 @@ def _size_problem(member: MemberInfo, limits: Limits) -> tuple[str, str] | None:
                 f"header declares shape {member.shape} {member.dtype} = {member.data_bytes:,} "
                 f"bytes but the member holds {held:,} bytes")
     return None
-
-
-def human_size(n: float) -> str:
-    """Bytes as a short human string: ``human_size(4 << 30) == "4.0 GiB"``."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"  # pragma: no cover
 
 
 def bytes_to_chunks(dtype: np.dtype, pieces: Iterable[bytes]) -> Iterator[np.ndarray]:
