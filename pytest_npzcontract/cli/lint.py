@@ -202,7 +202,9 @@ def check_files(files: Sequence[str], project: Project | Settings, *, progress: 
     batch = max(1, min(16, len(files) // (settings.jobs * 8)))
     results = run_parallel(_check_in_worker, list(files), processes=settings.jobs, batch=batch,
                            initializer=_init_worker, initargs=(settings,))
-    with (_ProgressBar(files) if progress else contextlib.nullcontext()) as bar:
+    # closing(): an interrupt while a result is handled here still kills the workers at once
+    with contextlib.closing(results), \
+            (_ProgressBar(files) if progress else contextlib.nullcontext()) as bar:
         for index, result in results:
             report = _as_report(files[index], result)
             reports[index] = bar.finished(files[index], report) if bar else report

@@ -12,10 +12,13 @@ TensorFlow; each command imports what it needs when it runs::
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 import click
 
@@ -81,10 +84,37 @@ def schema() -> None:
     click.echo(schema_text(), nl=False)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit status (never raises ``SystemExit``)."""
+class Interrupted(BaseException):
+    """Ctrl-C, raised by :func:`main`'s SIGINT handler. Not a ``KeyboardInterrupt``, which
+    click turns into "Aborted!" and exit status 1 while it parses the command line."""
+
+
+@contextlib.contextmanager
+def _sigint_raises_interrupted() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGINT, interrupted)
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name=PROG)
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit status (never raises ``SystemExit``); Ctrl-C
+    at any moment prints one line and returns 130."""
+    try:
+        with _sigint_raises_interrupted():
+            cli.main(args=list(argv) if argv is not None else None, prog_name=PROG)
+    except Interrupted:
+        with contextlib.suppress(Exception):
+            click.echo(f"{PROG}: interrupted", err=True)
+        return 130
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0

@@ -36,6 +36,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from ..base.echo import shown
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.modes import ValidationMode
 from .config_values import (  # noqa: F401 (ConfigError, TABLE, EXPECT_KEYS are public here)
@@ -257,11 +258,11 @@ def _check_profile_names(settings: Settings, label: str) -> None:
     """Every profile named (``profile``, ``profiles`` values) must exist."""
     known = list(settings.registry())
     if settings.profile is not None and settings.profile not in known:
-        raise ConfigError(f"{label}: unknown profile {settings.profile!r} "
+        raise ConfigError(f"{label}: unknown profile {shown(settings.profile)} "
                           f"(choose from {', '.join(known)})")
     for pattern, name in settings.profiles.items():
         if name not in known:
-            raise ConfigError(f"[{TABLE}.profiles] {pattern!r}: unknown profile {name!r} "
+            raise ConfigError(f"[{TABLE}.profiles] {shown(pattern)}: unknown profile {shown(name)} "
                               f"(choose from {', '.join(known)})")
 
 
@@ -297,7 +298,7 @@ def parse_pairs(items: tuple[str, ...] | list[str], what: str) -> dict[str, str]
         for token in item.split():
             name, sep, value = token.partition("=")
             if not sep or not name or not value:
-                raise ConfigError(f"{what}: expected NAME=VALUE, not {token!r}")
+                raise ConfigError(f"{what}: expected NAME=VALUE, not {shown(token)}")
             pairs[name] = value
     return pairs
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from ..base.echo import shown
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.modes import ValidationMode
 
@@ -37,8 +38,8 @@ def _unknown(key: str, known: tuple[str, ...] | list[str], where: str) -> Config
     import difflib
 
     close = difflib.get_close_matches(key, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
-    return ConfigError(f"unknown key {key!r} in {where}{hint}")
+    hint = f" (did you mean {shown(close[0])}?)" if close else f" (known: {', '.join(known)})"
+    return ConfigError(f"unknown key {shown(key)} in {where}{hint}")
 
 
 def _where(label: str, section: str) -> str:
@@ -75,7 +76,7 @@ def _custom_profiles(value: Any, label: str) -> Mapping[str, Any]:
     known: dict[str, Any] = dict(PROFILES)
     for name, spec in value.items():
         if name in PROFILES:
-            raise ConfigError(f"{label}: {name!r} is a built-in profile; choose another name")
+            raise ConfigError(f"{label}: {shown(name)} is a built-in profile; choose another name")
         try:
             known[name] = derive_profile(name, spec, known)
         except (ValueError, TypeError) as exc:
@@ -88,13 +89,13 @@ def _globs(value: Any, label: str) -> tuple[str, ...]:
         value = [value]
     if not isinstance(value, (list, tuple)) or not all(
             isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{label}: expected a list of glob patterns, not {value!r}")
+        raise ConfigError(f"{label}: expected a list of glob patterns, not {shown(value)}")
     return tuple(value)
 
 
 def _bool(value: Any, label: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"{label}: expected true or false, not {value!r}")
+        raise ConfigError(f"{label}: expected true or false, not {shown(value)}")
     return value
 
 
@@ -119,7 +120,7 @@ def _parameter(name: str, value: Any, label: str) -> float | int:
     if kind == "positive integer":
         ok = ok and number == int(number)
     if not ok:
-        raise ConfigError(f"{label}: {name} must be a {kind}, not {value!r}")
+        raise ConfigError(f"{label}: {name} must be a {kind}, not {shown(value)}")
     return int(number) if kind == "positive integer" else number
 
 
@@ -155,27 +156,27 @@ def _limits(value: Any, label: str) -> Limits:
         if name not in names:
             raise _unknown(name, names, _where(label, "limits"))
         if isinstance(item, bool) or not isinstance(item, (int, float)) or not item > 0:
-            raise ConfigError(f"{label}: {name} must be a positive number, not {item!r}")
+            raise ConfigError(f"{label}: {name} must be a positive number, not {shown(item)}")
         changes[name] = item
     return DEFAULT_LIMITS.with_(**changes)
 
 
 def _jobs(value: Any, label: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{label}: expected a whole number >= 0 (0: one per CPU), not {value!r}")
+        raise ConfigError(f"{label}: expected a whole number >= 0 (0: one per CPU), not {shown(value)}")
     return value or (os.cpu_count() or 1)
 
 
 def _rtol(value: Any, label: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ConfigError(f"{label}: expected a number in [0, 1), not {value!r}")
+        raise ConfigError(f"{label}: expected a number in [0, 1), not {shown(value)}")
     return float(value)
 
 
 def _cache_strategy(value: Any, label: str) -> str:
     text = _string(value, label)
     if text not in CACHE_STRATEGIES:
-        raise ConfigError(f"{label}: expected one of {', '.join(CACHE_STRATEGIES)}, not {text!r}")
+        raise ConfigError(f"{label}: expected one of {', '.join(CACHE_STRATEGIES)}, not {shown(text)}")
     return text
 
 
@@ -217,13 +218,13 @@ def _nonempty(value: Any, label: str) -> str:
 def _factor(value: Any, label: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 < value < math.inf:
         raise ConfigError(f"{label}: expected a number > 1 (e.g. 2 for a factor of two), "
-                          f"not {value!r}")
+                          f"not {shown(value)}")
     return float(value)
 
 
 def _string(value: Any, label: str) -> str:
     if not isinstance(value, str):
-        raise ConfigError(f"{label}: expected a string, not {value!r}")
+        raise ConfigError(f"{label}: expected a string, not {shown(value)}")
     return value
 
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..base.echo import shown
 from ..base.modes import ValidationMode
 
 LEVELS = ("error", "warning", "info", "off")
@@ -142,10 +143,10 @@ def validate_overrides(overrides: Mapping[str, str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for rule, level in (overrides or {}).items():
         if rule not in RULES:
-            raise ValueError(f"unknown rule id {rule!r} (known: {', '.join(RULES)})")
+            raise ValueError(f"unknown rule id {shown(rule)} (known: {', '.join(RULES)})")
         level = str(level).lower()
         if level not in LEVELS:
-            raise ValueError(f"rule {rule!r}: level must be one of {LEVELS}, not {level!r}")
+            raise ValueError(f"rule {shown(rule)}: level must be one of {LEVELS}, not {shown(level)}")
         out[rule] = level
     return out
 
