@@ -23,7 +23,7 @@ EXPECT_KEYS = {"nphotons": "positive number", "N": "positive integer",
 _KEYS = ("mode", "profile", "profiles", "custom-profiles", "include", "exclude", "values",
          "expect", "rules", "contract", "limits", "jobs", "rtol", "respect_gitignore", "cache",
          "cache_dir", "cache_strategy", "cache_max_size", "cache_max_age", "nphotons_factor",
-         "require_files")
+         "require_files", "baseline", "per-file-ignores")
 #: Configuration keys whose Settings field is spelled differently.
 #: How the lint cache recognizes an unchanged file: by its identity (size, mtime, inode) or
 #: by a hash of its bytes (for CI, where a fresh checkout gives every file a new mtime).
@@ -48,8 +48,9 @@ def _where(label: str, section: str) -> str:
 
 
 def _mode(value: Any, label: str) -> str:
+    text = _string(value, label)
     try:
-        return ValidationMode.coerce(_string(value, label)).value
+        return ValidationMode.coerce(text).value
     except ValueError as exc:
         raise ConfigError(f"{label}: {exc}") from None
 
@@ -85,12 +86,49 @@ def _custom_profiles(value: Any, label: str) -> Mapping[str, Any]:
 
 
 def _globs(value: Any, label: str) -> tuple[str, ...]:
-    if isinstance(value, str):
+    if isinstance(value, str) and not _in_file(label):
         value = [value]
+    if isinstance(value, str):
+        raise ConfigError(f"{label}: expected a list of glob patterns, e.g. [{value!r}], "
+                          f"not the string {value!r}")
     if not isinstance(value, (list, tuple)) or not all(
             isinstance(v, str) and v for v in value):
         raise ConfigError(f"{label}: expected a list of glob patterns, not {shown(value)}")
     return tuple(value)
+
+
+def _in_file(label: str) -> bool:
+    """Whether ``label`` names a configuration-file key (``[tool.npzcontract] x``), not an
+    option: files must give values of the right type, options arrive as text."""
+    return label.startswith("[")
+
+
+def _per_file_ignores(value: Any, label: str) -> Mapping[str, tuple[str, ...]]:
+    """``{"tests/fixtures/**" = ["not-a-dataset"], ...}``: globs to rule ids, as ruff's."""
+    from .rules import check_rule_id
+
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{label}: expected a table of \"glob\" = [\"rule-id\", ...]")
+    out: dict[str, tuple[str, ...]] = {}
+    for pattern, rules in value.items():
+        where = f"{_where(label, 'per-file-ignores')} {pattern!r}"
+        if not isinstance(pattern, str) or not pattern:
+            raise ConfigError(f"{label}: expected non-empty glob patterns, not {pattern!r}")
+        if isinstance(rules, str) or not isinstance(rules, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list of rule ids, e.g. "
+                              f"[{rules!r}], not {rules!r}")
+        try:
+            out[pattern] = tuple(check_rule_id(rule) for rule in rules)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    return MappingProxyType(out)
+
+
+def _baseline(value: Any, label: str) -> str:
+    text = _string(value, label)
+    if not text:
+        raise ConfigError(f"{label}: expected a file name, not an empty string")
+    return text
 
 
 def _bool(value: Any, label: str) -> bool:
@@ -112,6 +150,8 @@ def _expect(value: Any, label: str) -> Mapping[str, float | int]:
 
 def _parameter(name: str, value: Any, label: str) -> float | int:
     kind = EXPECT_KEYS[name]
+    if _in_file(label) and not isinstance(value, (int, float)):
+        raise ConfigError(f"{label}: {name} must be a {kind}, not {value!r}")
     try:
         number = float(value) if not isinstance(value, bool) else math.nan
     except (TypeError, ValueError):
@@ -242,4 +282,5 @@ _CHECKS = {"mode": _mode, "profile": _profile, "profiles": _path_profiles,
            "limits": _limits, "jobs": _jobs, "rtol": _rtol, "respect_gitignore": _bool,
            "cache": _bool, "cache_dir": _nonempty, "cache_strategy": _cache_strategy,
            "cache_max_size": _size, "cache_max_age": _days,
-           "nphotons_factor": _factor, "require_files": _bool}
+           "nphotons_factor": _factor, "require_files": _bool, "baseline": _baseline,
+           "per-file-ignores": _per_file_ignores}

@@ -139,7 +139,8 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
         return scan
     except zipfile.BadZipFile as exc:
         remote_error = scan.remote.error if scan.remote is not None else None
-        fail(str(remote_error) if remote_error else _not_zip_message(source, exc))
+        message = str(remote_error) if remote_error else _not_zip_message(source, exc)
+        fail(message, hint=BARE_NPY_FIX if message == BARE_NPY else "")
         return scan
     except RemoteError as exc:
         fail(str(exc))
@@ -267,6 +268,11 @@ def _open_problem(path: str) -> str | None:
     return None
 
 
+BARE_NPY = "a bare .npy file, not an .npz archive"
+BARE_NPY_FIX = ("save the arrays with np.savez / save_npz (named keys), or rename it .npy "
+                "if it is a single array")
+
+
 def _not_zip_message(path: Any, exc: Exception) -> str:
     try:
         if isinstance(path, str):
@@ -278,7 +284,7 @@ def _not_zip_message(path: Any, exc: Exception) -> str:
     except OSError:
         head = b""
     if head == MAGIC:
-        return "a bare .npy file, not an .npz archive (save with np.savez / save_npz)"
+        return BARE_NPY
     if head[:4] == b"PK\x03\x04":
         return f"truncated or corrupt zip archive ({exc})"
     return "not an .npz archive: no zip structure found (plain data, or truncated)"

@@ -179,9 +179,10 @@ def open_url(url: str, limits: Limits = DEFAULT_LIMITS) -> RangeFile:
                 return _open_boto3(url)
             except ImportError:
                 pass
+        from ..base.install import install_hint
+
         raise RemoteError(f"reading {url.partition('://')[0]}:// URLs needs fsspec "
-                          f"({missing.name or missing}): pip install '.[remote]' in the "
-                          "pytest-npzcontract checkout") from None
+                          f"({missing.name or missing}): {install_hint('remote')}") from None
 
 
 def _open_fsspec(url: str) -> RangeFile:

@@ -228,6 +228,7 @@ class _CachedReport(Report):
             self._rest, self._lazy = rest, None
             self.file, self.findings, self.profile = path, findings, profile
             self.metadata_encoding, self.transfer = encoding, None
+            self.baselined, self.ignored = [], []  # applied after the lookup, never cached
             return
         self._rest, self._lazy = b"", {}  # dataclasses.replace() and the like: a plain report
         super().__init__(*args, **kwargs)

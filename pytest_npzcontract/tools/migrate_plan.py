@@ -125,8 +125,10 @@ def _load(path: Path) -> Any:
     try:
         import yaml
     except ImportError:
-        raise PlanError("reading a YAML plan needs PyYAML: pip install '.[yaml]' in the "
-                        "pytest-npzcontract checkout (or write the plan as TOML)") from None
+        from ..base.install import install_hint
+
+        raise PlanError(f"reading a YAML plan needs PyYAML: {install_hint('yaml')} (or write "
+                        "the plan as TOML)") from None
     try:
         return yaml.safe_load(data)
     except yaml.YAMLError as exc:
