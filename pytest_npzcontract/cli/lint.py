@@ -61,6 +61,12 @@ class _PathOrUrl(click.Path):
               help="Also show info findings in text and github output (json has them all).")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
               help="Check files in N processes; 0: one per CPU [config; default: 1].")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default=None,
+              help="Check files in local processes or on a Dask cluster (a LocalCluster of "
+              "--jobs workers unless --scheduler is given) [config; default: local].")
+@click.option("--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS",
+              help="With --executor dask: the running cluster's scheduler, e.g. "
+              "tcp://10.0.0.5:8786 [config; env: DASK_SCHEDULER_ADDRESS].")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Read [tool.npzcontract] from this file instead of searching upward.")
 @click.option("--no-config", is_flag=True, help="Ignore any configuration file.")
@@ -84,7 +90,8 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
          values: bool | None, expect: tuple[str, ...], rules: tuple[str, ...],
          nphotons_factor: float | None,
          include: tuple[str, ...], exclude: tuple[str, ...], output_format: str,
-         verbose: bool, jobs: int | None, config_file: str | None, no_config: bool,
+         verbose: bool, jobs: int | None, executor: str | None, scheduler: str | None,
+         config_file: str | None, no_config: bool,
          shard_text: str | None, use_cache: bool | None, cache_dir: str | None,
          cache_strategy: str | None, respect_gitignore: bool | None,
          require_files: bool | None) -> None:
@@ -102,7 +109,9 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
             rules=parse_pairs(rules, "--rule") or None,
             include=include or None, exclude=exclude or None, jobs=jobs,
             nphotons_factor=nphotons_factor, cache_dir=cache_dir, cache_strategy=cache_strategy,
-            respect_gitignore=respect_gitignore, require_files=require_files)
+            respect_gitignore=respect_gitignore, require_files=require_files,
+            executor=executor, scheduler=scheduler)
+        _check_executor(ctx, settings)
         shard = Shard.parse(shard_text) if shard_text else None
     except (ConfigError, ValueError) as exc:
         raise CliError(str(exc)) from None
@@ -123,6 +132,14 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
                   cached=cache.hits if cache else 0, notes=notes)
     click.echo(RENDERERS[output_format](run))
     ctx.exit(run.exit_code)
+
+
+def _check_executor(ctx: click.Context, settings: Settings) -> None:
+    """--scheduler typed on the command line means nothing without the Dask executor."""
+    given = ctx.get_parameter_source("scheduler") == click.core.ParameterSource.COMMANDLINE
+    if given and settings.executor != "dask":
+        raise CliError("--scheduler needs --executor dask (or executor = \"dask\" in the "
+                       "configuration)")
 
 
 def _no_files_notes(settings: Settings) -> list[tuple[str, str]]:
@@ -179,19 +196,24 @@ def check_files(files: Sequence[str], settings: Settings, *, progress: bool = Fa
 
     options = settings.check_options()
     jobs = [(path, settings.profile_for(path)) for path in files]
-    if settings.jobs <= 1 or len(files) < 2:
+    if settings.executor != "dask" and (settings.jobs <= 1 or len(files) < 2):
         if not progress:
             return [check_file(path, profile=profile, **options) for path, profile in jobs]
         with _ProgressBar(files) as bar:
             return [bar.finished(path, check_file(path, profile=profile, on_progress=bar.add,
                                                   **options))
                     for path, profile in jobs]
-    from .workers import run_parallel
-
     reports: list[Report | None] = [None] * len(files)
-    batch = max(1, min(16, len(files) // (settings.jobs * 8)))
-    results = run_parallel(_check_in_worker, jobs, processes=settings.jobs, batch=batch,
-                           initializer=_init_worker, initargs=(options,))
+    if settings.executor == "dask":
+        from .dask_lint import dask_results
+
+        results = dask_results(jobs, settings, options)
+    else:
+        from .workers import run_parallel
+
+        batch = max(1, min(16, len(files) // (settings.jobs * 8)))
+        results = run_parallel(_check_in_worker, jobs, processes=settings.jobs, batch=batch,
+                               initializer=_init_worker, initargs=(options,))
     with (_ProgressBar(files) if progress else contextlib.nullcontext()) as bar:
         for index, result in results:
             report = _as_report(files[index], result)

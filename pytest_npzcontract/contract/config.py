@@ -84,6 +84,11 @@ class Settings:
     nphotons_factor: float = 2.0
     #: A run that matches no file fails (exit 1) instead of passing with a warning.
     require_files: bool = False
+    #: ``local`` (``jobs`` processes here) or ``dask`` (a Dask cluster: ``scheduler``, else a
+    #: LocalCluster of ``jobs`` workers). How a run executes, never what it finds: neither is
+    #: echoed by :meth:`to_dict`, so a Dask run's JSON report equals the local one.
+    executor: str = "local"
+    scheduler: str | None = None
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
 

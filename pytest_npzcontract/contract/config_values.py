@@ -21,11 +21,13 @@ EXPECT_KEYS = {"nphotons": "positive number", "N": "positive integer",
                "gridsize": "positive integer"}
 _KEYS = ("mode", "profile", "profiles", "custom-profiles", "include", "exclude", "values",
          "expect", "rules", "contract", "limits", "jobs", "rtol", "respect_gitignore", "cache",
-         "cache_dir", "cache_strategy", "nphotons_factor", "require_files")
+         "cache_dir", "cache_strategy", "nphotons_factor", "require_files", "executor", "scheduler")
 #: Configuration keys whose Settings field is spelled differently.
 #: How the lint cache recognizes an unchanged file: by its identity (size, mtime, inode) or
 #: by a hash of its bytes (for CI, where a fresh checkout gives every file a new mtime).
 CACHE_STRATEGIES = ("metadata", "content")
+#: Where ``lint`` checks files: worker processes on this machine, or a Dask cluster.
+EXECUTORS = ("local", "dask")
 
 
 class ConfigError(ValueError):
@@ -178,6 +180,21 @@ def _cache_strategy(value: Any, label: str) -> str:
     return text
 
 
+def _executor(value: Any, label: str) -> str:
+    text = _string(value, label)
+    if text not in EXECUTORS:
+        raise ConfigError(f"{label}: expected one of {', '.join(EXECUTORS)}, not {text!r}")
+    return text
+
+
+def _address(value: Any, label: str) -> str:
+    text = _string(value, label).strip()
+    if not text:
+        raise ConfigError(f"{label}: expected a scheduler address such as "
+                          f"tcp://host:8786, not an empty string")
+    return text
+
+
 def _nonempty(value: Any, label: str) -> str:
     text = _string(value, label)
     if not text:
@@ -211,4 +228,5 @@ _CHECKS = {"mode": _mode, "profile": _profile, "profiles": _path_profiles,
            "values": _bool, "expect": _expect, "rules": _rules, "contract": _contract,
            "limits": _limits, "jobs": _jobs, "rtol": _rtol, "respect_gitignore": _bool,
            "cache": _bool, "cache_dir": _nonempty, "cache_strategy": _cache_strategy,
-           "nphotons_factor": _factor, "require_files": _bool}
+           "nphotons_factor": _factor, "require_files": _bool, "executor": _executor,
+           "scheduler": _address}

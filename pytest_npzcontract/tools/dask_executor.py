@@ -1,0 +1,203 @@
+"""Check files on a Dask cluster: ``npzcontract lint --executor dask``.
+
+The client (the ``lint`` process) keeps the walk, the cache and the rendering; the cluster
+receives one small task per file still to check: the path (absolute, as the workers must find it
+on their shared filesystem, or a URL) and its profile name, plus the check options once. Each
+worker reads its file itself, so no array data passes through the client, and sends back the
+file's :class:`~pytest_npzcontract.base.report.Report`, re-stamped with the path as the user
+gave it, so the run's output equals a local run's.
+
+Dask is an optional extra (``pip install 'pytest-npzcontract[dask]'``), imported only here::
+
+    for index, result in run_on_dask(judge_job, jobs, shared=options, workers=2):
+        ...   # result: a Report, or a WorkerLost / RuntimeError value for that file
+
+With no scheduler address a ``LocalCluster`` of ``workers`` single-threaded worker processes is
+started for the run and closed when it ends, whatever the reason (Ctrl-C included). A task whose
+worker dies (killed, out of memory) is retried once on another worker (the cluster started here
+sets ``distributed.scheduler.allowed-failures`` to 1; a running cluster keeps its own setting,
+3 by default); if that one dies too, the file gets a ``WorkerLost`` value and the run goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from ..base.report import Finding, Report
+
+__all__ = ["DaskError", "WorkerLost", "judge_job", "run_on_dask"]
+
+#: How long to wait for a running scheduler to answer before giving up.
+CONNECT_TIMEOUT = "30s"
+INSTALL_HINT = "pip install 'pytest-npzcontract[dask]'"
+
+
+class DaskError(RuntimeError):
+    """The cluster cannot run the check at all (Dask missing, scheduler unreachable, workers
+    without pytest-npzcontract or with another version); the message says which and why."""
+
+
+class WorkerLost(RuntimeError):
+    """Every worker that tried the file died (killed by the OOM killer or the nanny's memory
+    limit, for example); the file gets a ``resource-limit`` finding."""
+
+
+def judge_job(job: tuple[str, str, str | None], options: dict[str, Any]) -> tuple[str, Any]:
+    """On a worker: check ``job`` (path as given, path to open, profile) with ``options``
+    (``check_file`` keyword arguments). Returns ``(package version, Report)``, or a
+    ``RuntimeError`` value in place of the report if the check itself raised."""
+    from .._version import version
+    from ..contract.checker import check_file
+
+    shown, path, profile = job
+    try:
+        report = check_file(path, profile=profile, **options)
+    except Exception as exc:  # sent back as a value, as the local worker processes do
+        return version, RuntimeError(f"{type(exc).__name__}: {exc}")
+    return version, restamp(report, path, shown)
+
+
+def restamp(report: Report, opened: str, shown: str) -> Report:
+    """``report`` as if the file had been opened as ``shown`` (the worker opened ``opened``)."""
+    if opened == shown:
+        return report
+
+    def fix(text: str | None) -> str | None:
+        return text.replace(opened, shown) if text else text
+
+    report.file = shown
+    report.findings = [Finding(fix(f.file), f.key, f.rule, f.severity, fix(f.message) or "",
+                               fix(f.hint) or "") for f in report.findings]
+    return report
+
+
+def run_on_dask(fn: Callable[..., tuple[str, Any]], items: Sequence[Any], *,
+                shared: dict[str, Any], workers: int = 1, scheduler: str | None = None
+                ) -> Iterator[tuple[int, Any]]:
+    """Yield ``(index, result)`` as the cluster finishes ``fn(items[index], shared)`` (not in
+    input order). ``scheduler``: the address of a running cluster, else a LocalCluster of
+    ``workers`` processes. Raises :class:`DaskError` when the cluster cannot run the check;
+    on any exception, Ctrl-C included, the pending tasks are cancelled first."""
+    if not items:
+        return
+    distributed = _import_distributed()
+    from .._version import version
+
+    with _client(distributed, workers, scheduler) as client:
+        options = client.scatter(shared, hash=False)
+        run = uuid.uuid4().hex[:12]
+        keys = [f"npzcontract-check-{run}-{i}" for i in range(len(items))]
+        futures = client.map(fn, list(items), key=keys, options=options, pure=False,
+                             retries=1)
+        where = {future.key: i for i, future in enumerate(futures)}
+        try:
+            for future in distributed.as_completed(futures, loop=client.loop):
+                index = where[future.key]
+                yield index, _result(distributed, future, version)
+                future.release()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                client.cancel(futures, force=True)
+            raise
+
+
+def _result(distributed: Any, future: Any, version: str) -> Any:
+    if future.status == "error":
+        exc = future.exception()
+        if isinstance(exc, distributed.KilledWorker):
+            return WorkerLost(f"the Dask workers checking it died: {exc}")
+        if isinstance(exc, (ImportError, AttributeError)):
+            raise DaskError(f"the Dask workers cannot run pytest-npzcontract "
+                            f"({type(exc).__name__}: {exc}); install pytest-npzcontract "
+                            f"{version} on every worker") from None
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    if future.status == "cancelled":
+        return RuntimeError("the task was cancelled by the cluster")
+    theirs, result = future.result()
+    if theirs != version:
+        raise DaskError(f"a Dask worker runs pytest-npzcontract {theirs}, this client "
+                        f"{version}: install the same version on every worker")
+    return result
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:
+        raise DaskError(f"--executor dask needs Dask's distributed scheduler ({exc}); "
+                        f"{INSTALL_HINT}") from None
+    return distributed
+
+
+@contextlib.contextmanager
+def _client(distributed: Any, workers: int, scheduler: str | None) -> Iterator[Any]:
+    """A client of the running cluster at ``scheduler``, else of a LocalCluster started now
+    (and closed, its worker processes ended, when the block exits for any reason)."""
+    if scheduler:
+        try:
+            client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT,
+                                        set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise DaskError(f"cannot reach the Dask scheduler at {scheduler} "
+                            f"({type(exc).__name__}: {exc})") from None
+        with client:
+            yield client
+        return
+    cluster = _local_cluster(distributed, workers)
+    try:
+        with distributed.Client(cluster, set_as_default=False) as client:
+            yield client
+    finally:
+        with _quiet_close():
+            cluster.close()
+
+
+def _local_cluster(distributed: Any, workers: int) -> Any:
+    """``workers`` single-threaded worker processes; a dead worker's task is retried once.
+
+    SIGINT is ignored while the processes are spawned: they inherit that, so a Ctrl-C from the
+    terminal reaches only this process, which cancels the run and closes the cluster, instead
+    of every worker printing its own traceback.
+    """
+    import dask
+
+    settings = {"distributed.scheduler.allowed-failures": 1,
+                "distributed.worker.daemon": True,
+                "distributed.admin.system-monitor.gil.enabled": False}
+    previous = _ignore_sigint()
+    try:
+        with dask.config.set(settings):
+            return distributed.LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
+                                            processes=True, dashboard_address=None,
+                                            silence_logs=logging.CRITICAL)
+    finally:
+        _restore_sigint(previous)
+
+
+def _ignore_sigint() -> Any:
+    if os.name != "posix":
+        return None
+    try:
+        return signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to protect
+        return None
+
+
+def _restore_sigint(previous: Any) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _quiet_close() -> Iterator[None]:
+    """Closing a cluster after Ctrl-C may log or raise about tasks it dropped: keep it quiet."""
+    try:
+        yield
+    except Exception:  # the run's own outcome (or interrupt) is what matters
+        pass
