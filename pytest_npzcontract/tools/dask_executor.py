@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
+import multiprocessing
 import signal
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -161,36 +161,40 @@ def _client(distributed: Any, workers: int, scheduler: str | None) -> Iterator[A
 def _local_cluster(distributed: Any, workers: int) -> Any:
     """``workers`` single-threaded worker processes; a dead worker's task is retried once.
 
-    SIGINT is ignored while the processes are spawned: they inherit that, so a Ctrl-C from the
-    terminal reaches only this process, which cancels the run and closes the cluster, instead
-    of every worker printing its own traceback.
+    On POSIX the workers are forked from a fork server started with SIGINT ignored: they inherit
+    that, so a Ctrl-C from the terminal reaches only this process (which cancels the run and
+    closes the cluster) instead of every worker printing its own traceback, and they start from
+    a process that has already imported Dask and the checker.
     """
     import dask
 
-    settings = {"distributed.scheduler.allowed-failures": 1,
-                "distributed.worker.daemon": True,
-                "distributed.admin.system-monitor.gil.enabled": False}
-    previous = _ignore_sigint()
+    settings: dict[str, Any] = {"distributed.scheduler.allowed-failures": 1,
+                                "distributed.admin.system-monitor.gil.enabled": False}
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        settings["distributed.worker.multiprocessing-method"] = "forkserver"
+    with dask.config.set(settings):
+        if "distributed.worker.multiprocessing-method" in settings:
+            _start_fork_server()
+        return distributed.LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
+                                        processes=True, dashboard_address=None,
+                                        silence_logs=logging.CRITICAL)
+
+
+def _start_fork_server() -> None:
+    """Start the fork server (with what workers import preloaded) with SIGINT ignored."""
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["distributed", "pytest_npzcontract.tools.dask_executor",
+                                    "pytest_npzcontract.contract.checker"])
     try:
-        with dask.config.set(settings):
-            return distributed.LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
-                                            processes=True, dashboard_address=None,
-                                            silence_logs=logging.CRITICAL)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: Ctrl-C is not ours to route
+        forkserver.ensure_running()
+        return
+    try:
+        forkserver.ensure_running()
     finally:
-        _restore_sigint(previous)
-
-
-def _ignore_sigint() -> Any:
-    if os.name != "posix":
-        return None
-    try:
-        return signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: nothing to protect
-        return None
-
-
-def _restore_sigint(previous: Any) -> None:
-    if previous is not None:
         signal.signal(signal.SIGINT, previous)
 
 
