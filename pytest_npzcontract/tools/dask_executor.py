@@ -33,8 +33,6 @@ from ..base.report import Finding, Report
 
 __all__ = ["DaskError", "WorkerLost", "judge_job", "run_on_dask"]
 
-#: How long to wait for a running scheduler to answer before giving up.
-CONNECT_TIMEOUT = "30s"
 INSTALL_HINT = "pip install 'pytest-npzcontract[dask]'"
 
 
@@ -90,8 +88,10 @@ def run_on_dask(fn: Callable[..., tuple[str, Any]], items: Sequence[Any], *,
     from .._version import version
 
     with _client(distributed, workers, scheduler) as client:
-        options = client.scatter(shared, hash=False)
         run = uuid.uuid4().hex[:12]
+        # The options travel once, as a task rather than scattered data: the scheduler can
+        # recompute it when every worker holding it has died.
+        options = client.submit(_same, shared, key=f"npzcontract-options-{run}", pure=False)
         keys = [f"npzcontract-check-{run}-{i}" for i in range(len(items))]
         futures = client.map(fn, list(items), key=keys, options=options, pure=False,
                              retries=1)
@@ -105,6 +105,10 @@ def run_on_dask(fn: Callable[..., tuple[str, Any]], items: Sequence[Any], *,
             with contextlib.suppress(Exception):
                 client.cancel(futures, force=True)
             raise
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _result(distributed: Any, future: Any, version: str) -> Any:
@@ -141,8 +145,8 @@ def _client(distributed: Any, workers: int, scheduler: str | None) -> Iterator[A
     (and closed, its worker processes ended, when the block exits for any reason)."""
     if scheduler:
         try:
-            client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT,
-                                        set_as_default=False)
+            # waits up to distributed.comm.timeouts.connect (30 s unless configured)
+            client = distributed.Client(scheduler, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             raise DaskError(f"cannot reach the Dask scheduler at {scheduler} "
                             f"({type(exc).__name__}: {exc})") from None
@@ -168,7 +172,10 @@ def _local_cluster(distributed: Any, workers: int) -> Any:
     """
     import dask
 
+    # one task per single-threaded worker at a time: a worker that dies takes only the file it
+    # was checking with it (tasks queued on it would count as having killed it too)
     settings: dict[str, Any] = {"distributed.scheduler.allowed-failures": 1,
+                                "distributed.scheduler.worker-saturation": 1.0,
                                 "distributed.admin.system-monitor.gil.enabled": False}
     if "forkserver" in multiprocessing.get_all_start_methods():
         settings["distributed.worker.multiprocessing-method"] = "forkserver"
@@ -177,6 +184,8 @@ def _local_cluster(distributed: Any, workers: int) -> Any:
             _start_fork_server()
         return distributed.LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
                                         processes=True, dashboard_address=None,
+                                        # no dashboard; its bare HTTP server on a free port
+                                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                                         silence_logs=logging.CRITICAL)
 
 
