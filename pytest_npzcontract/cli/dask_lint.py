@@ -4,25 +4,26 @@ the workers open, and a cluster that cannot run the check as a one-line usage er
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..contract.config import Settings
 from ..io.remote import is_url
+from ..tools.project import Project
 from .common import CliError
 
 
-def dask_results(jobs: list[tuple[str, str | None]], settings: Settings,
-                 options: dict[str, Any]) -> Iterator[tuple[int, Any]]:
-    """``(index, Report or failure value)`` for each ``(path, profile)`` of ``jobs``, checked
-    on the Dask cluster of ``settings`` (``scheduler``, else a LocalCluster of ``jobs``
-    workers). Workers open local paths as absolute paths, URLs as given."""
+def dask_results(files: Sequence[str], project: Project) -> Iterator[tuple[int, Any]]:
+    """``(index, Report or failure value)`` for each of ``files``, judged by ``project`` on
+    the Dask cluster of its settings (``scheduler``, else a LocalCluster of ``jobs``
+    workers). The profile of each path is decided here, as a local run decides it; workers
+    open local paths as absolute paths (their working directory is not ours), URLs as given."""
     from ..tools.dask_executor import DaskError, judge_job, run_on_dask
 
-    items = [(path, path if is_url(path) else os.path.abspath(path), profile)
-             for path, profile in jobs]
+    settings = project.settings
+    items = [(path, path if is_url(path) else os.path.abspath(path), project.profile_for(path))
+             for path in files]
     try:
-        yield from run_on_dask(judge_job, items, shared=options, workers=settings.jobs,
+        yield from run_on_dask(judge_job, items, shared=settings, workers=settings.jobs,
                                scheduler=settings.scheduler)
     except DaskError as exc:
         raise CliError(str(exc)) from None

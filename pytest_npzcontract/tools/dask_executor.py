@@ -2,14 +2,14 @@
 
 The client (the ``lint`` process) keeps the walk, the cache and the rendering; the cluster
 receives one small task per file still to check: the path (absolute, as the workers must find it
-on their shared filesystem, or a URL) and its profile name, plus the check options once. Each
+on their shared filesystem, or a URL) and its profile name, plus the project's settings once. Each
 worker reads its file itself, so no array data passes through the client, and sends back the
 file's :class:`~pytest_npzcontract.base.report.Report`, re-stamped with the path as the user
 gave it, so the run's output equals a local run's.
 
 Dask is an optional extra (``pip install 'pytest-npzcontract[dask]'``), imported only here::
 
-    for index, result in run_on_dask(judge_job, jobs, shared=options, workers=2):
+    for index, result in run_on_dask(judge_job, jobs, shared=settings, workers=2):
         ...   # result: a Report, or a WorkerLost / RuntimeError value for that file
 
 With no scheduler address a ``LocalCluster`` of ``workers`` single-threaded worker processes is
@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ..base.report import Finding, Report
+from ..contract.config import Settings
 
 __all__ = ["DaskError", "WorkerLost", "judge_job", "run_on_dask"]
 
@@ -46,16 +47,17 @@ class WorkerLost(RuntimeError):
     limit, for example); the file gets a ``resource-limit`` finding."""
 
 
-def judge_job(job: tuple[str, str, str | None], options: dict[str, Any]) -> tuple[str, Any]:
-    """On a worker: check ``job`` (path as given, path to open, profile) with ``options``
-    (``check_file`` keyword arguments). Returns ``(package version, Report)``, or a
-    ``RuntimeError`` value in place of the report if the check itself raised."""
+def judge_job(job: tuple[str, str, str | None], settings: Settings) -> tuple[str, Any]:
+    """On a worker: judge ``job`` (path as given, path to open, profile) as
+    :meth:`Project.judge <pytest_npzcontract.tools.project.Project.judge>` does under
+    ``settings``, without the cache (the client keeps it). Returns ``(package version,
+    Report)``, or a ``RuntimeError`` value in place of the report if the check itself raised."""
     from .._version import version
-    from ..contract.checker import check_file
+    from .project import Project
 
     shown, path, profile = job
     try:
-        report = check_file(path, profile=profile, **options)
+        report = Project(settings, use_cache=False).judge(path, cache=False, profile=profile)
     except Exception as exc:  # sent back as a value, as the local worker processes do
         return version, RuntimeError(f"{type(exc).__name__}: {exc}")
     return version, restamp(report, path, shown)
@@ -76,7 +78,7 @@ def restamp(report: Report, opened: str, shown: str) -> Report:
 
 
 def run_on_dask(fn: Callable[..., tuple[str, Any]], items: Sequence[Any], *,
-                shared: dict[str, Any], workers: int = 1, scheduler: str | None = None
+                shared: Any, workers: int = 1, scheduler: str | None = None
                 ) -> Iterator[tuple[int, Any]]:
     """Yield ``(index, result)`` as the cluster finishes ``fn(items[index], shared)`` (not in
     input order). ``scheduler``: the address of a running cluster, else a LocalCluster of
@@ -93,7 +95,7 @@ def run_on_dask(fn: Callable[..., tuple[str, Any]], items: Sequence[Any], *,
         # recompute it when every worker holding it has died.
         options = client.submit(_same, shared, key=f"npzcontract-options-{run}", pure=False)
         keys = [f"npzcontract-check-{run}-{i}" for i in range(len(items))]
-        futures = client.map(fn, list(items), key=keys, options=options, pure=False,
+        futures = client.map(fn, list(items), [options] * len(items), key=keys, pure=False,
                              retries=1)
         where = {future.key: i for i, future in enumerate(futures)}
         try:
@@ -195,6 +197,7 @@ def _start_fork_server() -> None:
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["distributed", "pytest_npzcontract.tools.dask_executor",
+                                    "pytest_npzcontract.tools.project",
                                     "pytest_npzcontract.contract.checker"])
     try:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)

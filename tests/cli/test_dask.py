@@ -118,7 +118,7 @@ def test_a_killed_worker_gives_its_file_a_finding_and_the_run_goes_on(tmp_path: 
     attempts = tmp_path / "attempts"
     attempts.mkdir()
 
-    def check(item: str, options: dict) -> tuple[str, str]:  # runs on a worker
+    def check(item: str, shared: dict) -> tuple[str, str]:  # runs on a worker
         with open(attempts / item, "a") as fh:
             fh.write("x")
         if item == "dies":  # as the OOM killer does: SIGKILL, no cleanup, no answer
