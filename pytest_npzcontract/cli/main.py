@@ -1,4 +1,5 @@
-"""The ``npzcontract`` command: lint, show, migrate, schema, smoke, split, merge and lineage.
+"""The ``npzcontract`` command: lint, report, show, migrate, schema, smoke, split, merge and
+lineage.
 
 Exit status: 0 nothing is an error, 1 something is (a finding, an unreadable file, a failed
 migration), 2 usage or configuration error. Importing this module imports neither NumPy nor
@@ -22,7 +23,7 @@ from .common import PROG
 
 #: Commands imported only when run (or listed by --help): command name -> module in ``cli``.
 LAZY_COMMANDS = {"lint": "lint", "show": "show", "migrate": "migrate", "smoke": "smoke",
-                 "split": "split", "merge": "merge", "lineage": "lineage"}
+                 "split": "split", "merge": "merge", "lineage": "lineage", "report": "report"}
 
 
 class _LazyGroup(click.Group):
