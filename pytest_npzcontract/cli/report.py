@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from .common import CliError
+from .common import PROG, CliError
 
 
 @click.command()
@@ -34,5 +34,7 @@ def report(ctx: click.Context, parts: tuple[str, ...], output_format: str,
     except PartError as exc:
         raise CliError(str(exc)) from None
     run.show_info = verbose
+    for level, message in run.notes:
+        click.echo(f"{PROG}: {level}: {message}", err=True)
     click.echo(RENDERERS[output_format](run))
     ctx.exit(run.exit_code)
