@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -159,9 +160,24 @@ def _client(distributed: Any, workers: int, scheduler: str | None) -> Iterator[A
     try:
         with distributed.Client(cluster, set_as_default=False) as client:
             yield client
-    finally:
+    except BaseException:
+        # interrupted or failed: no graceful goodbye from workers stuck in a read
+        _kill_workers(cluster)
         with _quiet_close():
-            cluster.close()
+            cluster.close(timeout=10)
+        raise
+    with _quiet_close():
+        cluster.close()
+
+
+def _kill_workers(cluster: Any) -> None:
+    """SIGKILL the worker processes of a LocalCluster started here (their nannies live in
+    this process and only notice)."""
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        with contextlib.suppress(Exception):
+            pid = nanny.process.process.pid
+            if pid:
+                os.kill(pid, signal.SIGKILL)
 
 
 def _local_cluster(distributed: Any, workers: int) -> Any:

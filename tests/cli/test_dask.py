@@ -172,7 +172,7 @@ def test_ctrl_c_cancels_and_leaves_no_process(tmp_path: Path, stalling_server):
         assert len(started) >= 2  # the workers (and their fork server)
         time.sleep(0.5)
         os.killpg(process.pid, signal.SIGINT)  # what the terminal does: the whole group
-        out, err = process.communicate(timeout=60)
+        out, err = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
