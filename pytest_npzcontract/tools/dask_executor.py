@@ -147,6 +147,10 @@ def _client(distributed: Any, workers: int, scheduler: str | None) -> Iterator[A
     """A client of the running cluster at ``scheduler``, else of a LocalCluster started now
     (and closed, its worker processes ended, when the block exits for any reason)."""
     if scheduler:
+        if scheduler.startswith("inproc://"):
+            raise DaskError(f"cannot reach the Dask scheduler at {scheduler}: an inproc:// "
+                            f"address only works inside the process that made it (start the "
+                            f"cluster with protocol='tcp')")
         try:
             # waits up to distributed.comm.timeouts.connect (30 s unless configured)
             client = distributed.Client(scheduler, set_as_default=False)
