@@ -28,6 +28,7 @@ import os
 import signal
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError
 from typing import Any
 
 from ..base.report import Finding, Report
@@ -79,12 +80,15 @@ def restamp(report: Report, opened: str, shown: str) -> Report:
 
 
 def run_on_dask(fn: Callable[..., tuple[str, Any]], items: Sequence[Any], *,
-                shared: Any, workers: int = 1, scheduler: str | None = None
-                ) -> Iterator[tuple[int, Any]]:
+                shared: Any, workers: int = 1, scheduler: str | None = None,
+                batch: int | None = None) -> Iterator[tuple[int, Any]]:
     """Yield ``(index, result)`` as the cluster finishes ``fn(items[index], shared)`` (not in
     input order). ``scheduler``: the address of a running cluster, else a LocalCluster of
-    ``workers`` processes. Raises :class:`DaskError` when the cluster cannot run the check;
-    on any exception, Ctrl-C included, the pending tasks are cancelled first."""
+    ``workers`` processes. Items travel in tasks of ``batch`` (default: up to 16, at least 8
+    tasks per worker thread); a task whose workers died is split and each item retried alone,
+    so only the item that kills a worker gets a :class:`WorkerLost` value. Raises
+    :class:`DaskError` when the cluster cannot run the check; on any exception, Ctrl-C
+    included, the pending tasks are cancelled first."""
     if not items:
         return
     distributed = _import_distributed()
@@ -92,45 +96,93 @@ def run_on_dask(fn: Callable[..., tuple[str, Any]], items: Sequence[Any], *,
 
     with _client(distributed, workers, scheduler) as client:
         run = uuid.uuid4().hex[:12]
-        # The options travel once, as a task rather than scattered data: the scheduler can
-        # recompute it when every worker holding it has died.
+        # The shared value travels once, as a task rather than scattered data: the scheduler
+        # can recompute it when every worker holding it has died.
         options = client.submit(_same, shared, key=f"npzcontract-options-{run}", pure=False)
-        keys = [f"npzcontract-check-{run}-{i}" for i in range(len(items))]
-        futures = client.map(fn, list(items), [options] * len(items), key=keys, pure=False,
-                             retries=1)
-        where = {future.key: i for i, future in enumerate(futures)}
+        size = batch or _batch_size(len(items), _threads(client, workers))
+        where: dict[str, list[int]] = {}
+        everything: list[Any] = []
+
+        def submit(indices: list[int], tag: str) -> Any:
+            future = client.submit(_run_batch, fn, [items[i] for i in indices], options,
+                                   key=f"npzcontract-check-{run}-{tag}", pure=False, retries=1)
+            where[future.key] = indices
+            everything.append(future)
+            return future
+
+        first = [submit(list(range(at, min(at + size, len(items)))), str(at))
+                 for at in range(0, len(items), size)]
+        pending = distributed.as_completed(first, loop=client.loop, with_results=True,
+                                           raise_errors=False)
         try:
-            for future in distributed.as_completed(futures, loop=client.loop):
-                index = where[future.key]
-                yield index, _result(distributed, future, version)
+            for future, value in pending:
+                indices = where.pop(future.key)
+                if future.status != "finished":  # then value is not the exception itself
+                    value = _exception(future)
                 future.release()
+                if isinstance(value, distributed.KilledWorker) and len(indices) > 1:
+                    pending.update([submit([i], f"{i}-alone") for i in indices])
+                    continue
+                if isinstance(value, BaseException):
+                    failure = _failure(distributed, value, version)
+                    for index in indices:
+                        yield index, failure
+                    continue
+                for index, (theirs, result) in zip(indices, value, strict=True):
+                    if theirs != version:
+                        raise DaskError(f"a Dask worker runs pytest-npzcontract {theirs}, "
+                                        f"this client {version}: install the same version "
+                                        f"on every worker")
+                    yield index, result
         except BaseException:
             with contextlib.suppress(Exception):
-                client.cancel(futures, force=True)
+                client.cancel(everything, force=True)
             raise
+
+
+def _exception(future: Any) -> BaseException:
+    if future.status == "cancelled":
+        return CancelledError()
+    try:
+        return future.exception()
+    except BaseException as exc:  # noqa: BLE001 - whatever it is, it is this task's failure
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return exc
+
+
+def _run_batch(fn: Callable[..., Any], batch: list[Any], shared: Any) -> list[Any]:
+    """On a worker: ``fn`` over one task's items."""
+    return [fn(item, shared) for item in batch]
 
 
 def _same(value: Any) -> Any:
     return value
 
 
-def _result(distributed: Any, future: Any, version: str) -> Any:
-    if future.status == "error":
-        exc = future.exception()
-        if isinstance(exc, distributed.KilledWorker):
-            return WorkerLost(f"the Dask workers checking it died: {exc}")
-        if isinstance(exc, (ImportError, AttributeError)):
-            raise DaskError(f"the Dask workers cannot run pytest-npzcontract "
-                            f"({type(exc).__name__}: {exc}); install pytest-npzcontract "
-                            f"{version} on every worker") from None
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
-    if future.status == "cancelled":
+def _threads(client: Any, workers: int) -> int:
+    try:
+        return max(1, sum(client.nthreads().values()))
+    except Exception:  # an adaptive cluster may have none yet
+        return max(1, workers)
+
+
+def _batch_size(items: int, threads: int) -> int:
+    return max(1, min(16, items // (threads * 8)))
+
+
+def _failure(distributed: Any, exc: BaseException, version: str) -> Exception:
+    """What a failed task means: a value for each of its items, or a :class:`DaskError` for
+    the whole run when the workers cannot run the check at all."""
+    if isinstance(exc, distributed.KilledWorker):
+        return WorkerLost(f"the Dask workers checking it died: {exc}")
+    if isinstance(exc, (ImportError, AttributeError)):
+        raise DaskError(f"the Dask workers cannot run pytest-npzcontract "
+                        f"({type(exc).__name__}: {exc}); install pytest-npzcontract "
+                        f"{version} on every worker") from None
+    if isinstance(exc, CancelledError):
         return RuntimeError("the task was cancelled by the cluster")
-    theirs, result = future.result()
-    if theirs != version:
-        raise DaskError(f"a Dask worker runs pytest-npzcontract {theirs}, this client "
-                        f"{version}: install the same version on every worker")
-    return result
+    return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
 def _import_distributed() -> Any:

@@ -110,7 +110,9 @@ def _checks_seen(cluster) -> set[str]:
     return {t.key for t in list(log) if str(t.key).startswith("npzcontract-check-")}
 
 
-def test_a_killed_worker_gives_its_file_a_finding_and_the_run_goes_on(tmp_path: Path):
+@pytest.mark.parametrize("batch, tries", [(1, "xx"), (2, "xxxx")])
+def test_a_killed_worker_gives_its_file_a_finding_and_the_run_goes_on(
+        tmp_path: Path, batch: int, tries: str):
     from pytest_npzcontract._version import version
     from pytest_npzcontract.cli.lint import _as_report
     from pytest_npzcontract.tools.dask_executor import WorkerLost, run_on_dask
@@ -126,10 +128,13 @@ def test_a_killed_worker_gives_its_file_a_finding_and_the_run_goes_on(tmp_path: 
         return version, item.upper()
 
     items = ["a", "dies", "b", "c"]
-    results = dict(run_on_dask(check, items, shared={}, workers=2))
+    results = dict(run_on_dask(check, items, shared={}, workers=2, batch=batch))
     assert [results[i] for i in (0, 2, 3)] == ["A", "B", "C"]
     assert isinstance(results[1], WorkerLost)
-    assert (attempts / "dies").read_text() == "xx"  # tried, retried once on a fresh worker
+    # tried, retried once on a fresh worker; in a task of two files, that task is tried twice,
+    # then each of its files alone (twice for the one that kills its worker)
+    assert (attempts / "dies").read_text() == tries
+    assert (attempts / "c").read_text() == "x"
     report = _as_report("dies.npz", results[1])
     assert [(f.rule, f.severity) for f in report.findings] == [("resource-limit", "error")]
     assert "died" in report.findings[0].message
