@@ -13,8 +13,9 @@ interpreter start-up included, value scans on, no cache):
   LocalCluster of two workers inside every run.
 
 Targets: the running cluster at most 1.2x the ``--jobs 2`` time. The scheduling overhead per
-file is measured two ways: (dask run - ``--jobs 2`` run) / files, and the client-side cost of a
-round trip for a task that does nothing (``run_on_dask`` over the same number of items).
+file is measured two ways: (dask run - ``--jobs 2`` run) / files, and the round trip of items
+that do nothing (``run_on_dask`` over the same number of items, in lint's batches and one item
+a task).
 """
 
 from __future__ import annotations
@@ -49,12 +50,12 @@ def nothing(item: int, shared: object) -> tuple[str, int]:
     return version, item
 
 
-def dispatch_time(address: str, count: int) -> float:
+def dispatch_time(address: str, count: int, batch: int | None = None) -> float:
     from pytest_npzcontract.tools.dask_executor import run_on_dask
 
     start = time.perf_counter()
     done = sum(1 for _ in run_on_dask(nothing, list(range(count)), shared={},
-                                      scheduler=address))
+                                      scheduler=address, batch=batch))
     assert done == count
     return time.perf_counter() - start
 
@@ -79,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
               f"value scans on, no cache")
         lint_time(root, "--executor", "dask", "--scheduler", address)  # warm the workers
         rows: dict[str, list[float]] = {"--jobs 2": [], "dask, running cluster": [],
-                                        "dask, cluster per run": [], "dispatch only": []}
+                                        "dask, cluster per run": [], "dispatch only": [],
+                                        "dispatch, one file a task": []}
         for _ in range(args.rounds):
             rows["--jobs 2"].append(lint_time(root, "--jobs", "2"))
             rows["dask, running cluster"].append(
@@ -87,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             rows["dask, cluster per run"].append(
                 lint_time(root, "--executor", "dask", "--jobs", "2"))
             rows["dispatch only"].append(dispatch_time(address, args.files))
+            rows["dispatch, one file a task"].append(dispatch_time(address, args.files, 1))
         median = {name: statistics.median(times) for name, times in rows.items()}
         base = median["--jobs 2"]
         print(f"{'run':<24} {'median s':>9} {'files/s':>8} {'vs --jobs 2':>12}")
@@ -99,9 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("dask, running cluster", "dask, cluster per run"):
             extra = (median[name] - base) / args.files * 1000
             print(f"overhead per file, {name}: {extra:+.1f} ms")
-        print(f"round trip of an empty task (client, {args.files} tasks on the running "
-              f"cluster): {median['dispatch only'] / args.files * 1000:.2f} ms per task, "
-              f"{median['dispatch only']:.2f} s in all")
+        for name, how in (("dispatch only", "in lint's batches"),
+                          ("dispatch, one file a task", "one item a task")):
+            print(f"round trip of {args.files} empty items on the running cluster, {how}: "
+                  f"{median[name] / args.files * 1000:.2f} ms per item, "
+                  f"{median[name]:.2f} s in all")
     return 0
 
 
