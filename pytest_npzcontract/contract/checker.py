@@ -306,6 +306,8 @@ def _check_layout(run: Run, arrays: dict[str, Array]) -> dict[str, tuple[int, ..
                     "`npzcontract migrate --in-place FILE`")
             shape = (shape[2], shape[0], shape[1])
             run.transposed.add(key)
+        elif spec.per_image and spec.frame and len(shape) == 3 and len(set(shape)) == 1:
+            run.cubes.add(key)  # n == N: only the photons can tell (n, N, N) from (H, W, n)
         shapes[key] = shape
     return shapes
 
