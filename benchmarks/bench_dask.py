@@ -44,6 +44,13 @@ def lint_time(root: Path, *options: str) -> float:
     return elapsed
 
 
+def import_time() -> float:
+    """What the client pays before any scheduling: importing Dask's distributed."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import distributed"], check=True)
+    return time.perf_counter() - start
+
+
 def nothing(item: int, shared: object) -> tuple[str, int]:
     from pytest_npzcontract._version import version
 
@@ -81,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         lint_time(root, "--executor", "dask", "--scheduler", address)  # warm the workers
         rows: dict[str, list[float]] = {"--jobs 2": [], "dask, running cluster": [],
                                         "dask, cluster per run": [], "dispatch only": [],
-                                        "dispatch, one file a task": []}
+                                        "dispatch, one file a task": [],
+                                        "import distributed": []}
         for _ in range(args.rounds):
             rows["--jobs 2"].append(lint_time(root, "--jobs", "2"))
             rows["dask, running cluster"].append(
@@ -90,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                 lint_time(root, "--executor", "dask", "--jobs", "2"))
             rows["dispatch only"].append(dispatch_time(address, args.files))
             rows["dispatch, one file a task"].append(dispatch_time(address, args.files, 1))
+            rows["import distributed"].append(import_time())
         median = {name: statistics.median(times) for name, times in rows.items()}
         base = median["--jobs 2"]
         print(f"{'run':<24} {'median s':>9} {'files/s':>8} {'vs --jobs 2':>12}")
@@ -102,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("dask, running cluster", "dask, cluster per run"):
             extra = (median[name] - base) / args.files * 1000
             print(f"overhead per file, {name}: {extra:+.1f} ms")
+        imports = median["import distributed"]
+        net = (median["dask, running cluster"] - base - imports) / args.files * 1000
+        print(f"the client's import of distributed: {imports:.2f} s; overhead per file "
+              f"without it, running cluster: {net:+.1f} ms")
         for name, how in (("dispatch only", "in lint's batches"),
                           ("dispatch, one file a task", "one item a task")):
             print(f"round trip of {args.files} empty items on the running cluster, {how}: "
