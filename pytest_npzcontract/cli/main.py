@@ -1,4 +1,5 @@
-"""The ``npzcontract`` command: lint, show, migrate, schema, smoke, split, merge and lineage.
+"""The ``npzcontract`` command: lint, report, show, migrate, schema, smoke, split, merge and
+lineage.
 
 Exit status: 0 nothing is an error, 1 something is (a finding, an unreadable file, a failed
 migration), 2 usage or configuration error. Importing this module imports neither NumPy nor
@@ -29,7 +30,7 @@ from .common import PROG, CliError
 #: Commands imported only when run (or listed by --help): command name -> module in ``cli``.
 LAZY_COMMANDS = {"lint": "lint", "show": "show", "migrate": "migrate", "smoke": "smoke",
                  "split": "split", "merge": "merge", "lineage": "lineage",
-                 "cache": "cache", "init": "init"}
+                 "cache": "cache", "init": "init", "report": "report"}
 #: Thread-count variables of the BLAS libraries NumPy may load. Starting BLAS threads costs
 #: more than the checks' few small matrix products gain, so commands other than ``smoke``
 #: (TensorFlow trains there) set them to 1 before NumPy loads, unless the user set any.

@@ -95,6 +95,11 @@ class Settings:
     #: ``per-file-ignores``: globs to the rule ids dropped for the files they match.
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({}))
+    #: ``local`` (``jobs`` processes here) or ``dask`` (a Dask cluster: ``scheduler``, else a
+    #: LocalCluster of ``jobs`` workers). How a run executes, never what it finds: neither is
+    #: echoed by :meth:`to_dict`, so a Dask run's JSON report equals the local one.
+    executor: str = "local"
+    scheduler: str | None = None
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
 

@@ -23,11 +23,13 @@ EXPECT_KEYS = {"nphotons": "positive number", "N": "positive integer",
 _KEYS = ("mode", "profile", "profiles", "custom-profiles", "include", "exclude", "values",
          "expect", "rules", "contract", "limits", "jobs", "rtol", "respect_gitignore", "cache",
          "cache_dir", "cache_strategy", "cache_max_size", "cache_max_age", "nphotons_factor",
-         "require_files", "baseline", "per-file-ignores")
+         "require_files", "baseline", "per-file-ignores", "executor", "scheduler")
 #: Configuration keys whose Settings field is spelled differently.
 #: How the lint cache recognizes an unchanged file: by its identity (size, mtime, inode) or
 #: by a hash of its bytes (for CI, where a fresh checkout gives every file a new mtime).
 CACHE_STRATEGIES = ("metadata", "content")
+#: Where ``lint`` checks files: worker processes on this machine, or a Dask cluster.
+EXECUTORS = ("local", "dask")
 
 
 class ConfigError(ValueError):
@@ -248,6 +250,21 @@ def _days(value: Any, label: str) -> float:
     return float(value)
 
 
+def _executor(value: Any, label: str) -> str:
+    text = _string(value, label)
+    if text not in EXECUTORS:
+        raise ConfigError(f"{label}: expected one of {', '.join(EXECUTORS)}, not {text!r}")
+    return text
+
+
+def _address(value: Any, label: str) -> str:
+    text = _string(value, label).strip()
+    if not text:
+        raise ConfigError(f"{label}: expected a scheduler address such as "
+                          f"tcp://host:8786, not an empty string")
+    return text
+
+
 def _nonempty(value: Any, label: str) -> str:
     text = _string(value, label)
     if not text:
@@ -283,4 +300,5 @@ _CHECKS = {"mode": _mode, "profile": _profile, "profiles": _path_profiles,
            "cache": _bool, "cache_dir": _nonempty, "cache_strategy": _cache_strategy,
            "cache_max_size": _size, "cache_max_age": _days,
            "nphotons_factor": _factor, "require_files": _bool, "baseline": _baseline,
-           "per-file-ignores": _per_file_ignores}
+           "per-file-ignores": _per_file_ignores, "executor": _executor,
+           "scheduler": _address}
