@@ -151,6 +151,8 @@ def launched_script(args: Any) -> str:
     program = os.path.basename(argv[0].split()[0]) if argv[0] else "subprocess"
     if program.startswith("python"):
         for i, arg in enumerate(argv[1:], 1):
+            if arg == "-c":
+                return "-c"
             if arg == "-m" and i + 1 < len(argv):
                 return argv[i + 1]
             if not arg.startswith("-"):
