@@ -143,22 +143,33 @@ def assert_data_contract(target: Target, *, mode: ValidationMode | str | None = 
 
 
 def assert_metadata_preserved(src: str | os.PathLike | Mapping, dst: str | os.PathLike | Mapping,
-                              *, ignore: Iterable[str] = (), cap: int = DEFAULT_CAP) -> None:
-    """Fail unless ``dst`` keeps everything ``src``'s metadata records.
+                              *, ignore: Iterable[str] = (), profile: str | None = None,
+                              cap: int = DEFAULT_CAP) -> None:
+    """Fail unless ``dst`` keeps everything ``src``'s metadata records, the way the write
+    audit judges a tool's output (:mod:`pytest_npzcontract.tools.propagation`).
 
     Every value of ``src`` (any section, compared leaf by leaf) must be in ``dst`` unchanged,
-    except dotted paths listed in ``ignore`` (``"training_parameters.n_images"``); ``src``'s
-    ``data_transformations`` must be the start of ``dst``'s (unless ignored). A merge output that keeps ``src``
-    whole under ``source_datasets`` passes. ``src``/``dst`` are paths or metadata dicts.
+    except dotted paths listed in ``ignore`` (``"training_parameters.n_images"``) and the
+    ``nphotons``/``N``/``gridsize`` that a new record of ``dst`` names among its parameters;
+    ``src``'s ``data_transformations`` must be the start of ``dst``'s, and ``dst`` must add
+    one (unless ``data_transformations`` is ignored). A merge output that keeps ``src`` whole
+    under ``source_datasets`` passes the value comparison. A ``dst`` file must also load
+    without pickle and be clean under its profile (``profile``, else the project's profile for
+    its path) in the test's mode. ``src``/``dst`` are paths or metadata dicts.
 
     >>> assert_metadata_preserved(raw_path, canonical_path)
     """
     __tracebackhide__ = True
+    from ..tools.propagation import Source, declared_changes, new_records, propagation_findings
+
     src_name, dst_name = _name(src), _name(dst)
     findings: list[Finding] = []
     src_meta = _metadata_or_finding(src, findings)
-    dst_meta = _metadata_or_finding(dst, findings)
+    dst_meta, encoding = _decoded_or_finding(dst, findings)
     if not findings:
+        inputs = [Source(src_name, src_meta)]
+        findings += [f for f in propagation_findings(dst_name, dst_meta, encoding, inputs)
+                     if f.rule == "pickled-metadata"]
         if src_meta is None:
             findings.append(_finding(src_name, "_metadata", "metadata-missing",
                                      "found no _metadata in the source: nothing to preserve"))
@@ -166,22 +177,60 @@ def assert_metadata_preserved(src: str | os.PathLike | Mapping, dst: str | os.Pa
             findings.append(_finding(dst_name, "_metadata", "metadata-missing",
                                      f"found no _metadata, expected the metadata of "
                                      f"{_short(src_name)}"))
-        elif not _kept_as_source(src_meta, dst_meta):
+        else:
             skip = tuple(ignore)
-            for path, value in _leaves(src_meta):
-                if path.split(".")[0] == "data_transformations" or _ignored(path, skip):
-                    continue
-                found = _lookup(dst_meta, path)
-                if not _same(found, value):
-                    findings.append(_finding(
-                        dst_name, path, "metadata-changed",
-                        f"found {_show(found)}, expected {_show(value)} "
-                        f"(as in {_short(src_name)})"))
+            new = new_records(dst_meta, inputs)
+            kept = _kept_as_source(src_meta, dst_meta)
+            if not kept:
+                findings += _value_findings(src_meta, dst_meta, src_name, dst_name, skip,
+                                            declared_changes(new))
             if not _ignored("data_transformations", skip):
-                findings += _lineage_findings(src_meta, dst_meta, src_name, dst_name)
+                if not kept:
+                    findings += _lineage_findings(src_meta, dst_meta, src_name, dst_name)
+                if not new:
+                    findings.append(_finding(
+                        dst_name, "data_transformations", "transformation-missing",
+                        f"found no record that {_short(src_name)} does not carry, expected "
+                        "one for the step that wrote this file"))
+        findings += _profile_findings(dst, findings, profile)
     if findings:
         _fail(f"assert_metadata_preserved: {dst_name} does not preserve the metadata of "
               f"{src_name}", findings, cap)
+
+
+def _value_findings(src_meta: dict, dst_meta: dict, src_name: str, dst_name: str,
+                    skip: tuple[str, ...], declared: set[str]) -> list[Finding]:
+    """Leaf by leaf: what ``dst`` changed or lost of ``src`` (a dropped nphotons/N/gridsize
+    is ``parameter-missing``; one a new record names may change)."""
+    from ..tools.propagation import HINTS, TRACKED
+
+    findings = []
+    for path, value in _leaves(src_meta):
+        if path.split(".")[0] == "data_transformations" or _ignored(path, skip):
+            continue
+        section, _, name = path.partition(".")
+        tracked = section == "physics_parameters" and name in TRACKED
+        if tracked and name in declared:
+            continue
+        found = _lookup(dst_meta, path)
+        if tracked and (found is _ABSENT or found is None) and value is not None:
+            findings.append(Finding(dst_name, path, "parameter-missing", "error",
+                                    f"found nothing, expected {name}={_show(value)} (as in "
+                                    f"{_short(src_name)})", HINTS["parameter-missing"]))
+        elif not _same(found, value):
+            findings.append(_finding(dst_name, path, "metadata-changed",
+                                     f"found {_show(found)}, expected {_show(value)} "
+                                     f"(as in {_short(src_name)})"))
+    return findings
+
+
+def _profile_findings(dst: Any, findings: list[Finding], profile: str | None) -> list[Finding]:
+    """A ``dst`` file's errors under its profile in the test's mode, not already reported."""
+    if isinstance(dst, Mapping):
+        return []
+    report = check_target(dst, mode=mode_in_force(), profile=profile)
+    seen = {(f.rule, f.key) for f in findings}
+    return [f for f in report.errors if (f.rule, f.key) not in seen]
 
 
 def assert_transformation_recorded(path: str | os.PathLike | Mapping, tool: str | None = None,
@@ -311,8 +360,13 @@ def _required_metadata(target: Any, name: str, findings: list[Finding], expected
 
 def _metadata_or_finding(target: Any, findings: list[Finding]) -> dict | None:
     """Metadata of a path (header-only read) or a metadata mapping; problems become findings."""
+    return _decoded_or_finding(target, findings)[0]
+
+
+def _decoded_or_finding(target: Any, findings: list[Finding]) -> tuple[dict | None, str | None]:
+    """Like :func:`_metadata_or_finding`, with the encoding the metadata was stored in."""
     if isinstance(target, Mapping):
-        return dict(target)
+        return dict(target), None
     from ..io.archive import scan_archive
     from ..io.codec import MetadataError
     from ..io.reader import read_metadata
@@ -322,14 +376,14 @@ def _metadata_or_finding(target: Any, findings: list[Finding]) -> dict | None:
         errors = [f for f in scan.findings if f.severity == "error"]
         if scan.zf is None or errors:
             findings += errors or [_finding(name, None, "unreadable", "not an NPZ archive")]
-            return None
+            return None, None
         try:
             decoded = read_metadata(scan)
         except MetadataError as exc:
             findings.append(Finding(name, "_metadata", exc.rule, "error", str(exc),
                                     "write metadata as JSON text with save_npz"))
-            return None
-    return decoded.metadata if decoded else None
+            return None, None
+    return (decoded.metadata, decoded.encoding) if decoded else (None, None)
 
 
 def _kept_as_source(src: dict, dst: dict) -> bool:
