@@ -13,10 +13,13 @@
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
+import itertools
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,9 +47,8 @@ class ChildLog:
     """The log children report to, and the environment that tells them where it is."""
 
     def __init__(self) -> None:
-        fd, name = tempfile.mkstemp(prefix="npzcontract-audit-", suffix=".log")
-        os.close(fd)
-        self.path = os.path.realpath(name)
+        # No file yet: the first child to report creates it (most tests start no child).
+        self.path = os.path.join(_log_dir(), f"{os.getpid()}-{next(_counter)}.log")
         self._offset = 0
         self._saved: dict[str, str | None] = {}
 
@@ -95,6 +97,18 @@ class ChildLog:
         self.deactivate()
         with contextlib.suppress(OSError):
             os.unlink(self.path)
+
+
+_counter = itertools.count()
+_dir: list[str] = []
+
+
+def _log_dir() -> str:
+    """One private directory per test process for the logs, removed when it exits."""
+    if not _dir:
+        _dir.append(os.path.realpath(tempfile.mkdtemp(prefix="npzcontract-audit-")))
+        atexit.register(shutil.rmtree, _dir[0], True)
+    return _dir[0]
 
 
 def _event(record: dict[str, Any]) -> ChildEvent:

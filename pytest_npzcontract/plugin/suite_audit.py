@@ -69,9 +69,11 @@ class AuditPlugin:
             pytest.fail(f"{name}: {len(bad)} NPZ file(s) written by this test break the data "
                         "contract:\n" + "\n".join(f"  {line}" for v in bad for line in v.lines()),
                         pytrace=False)
+        lineno = (item.location[1] or 0) + 1  # shown at the test's own line
         for verdict in bad:
             for line in verdict.lines():
-                warnings.warn(f"npz-audit: {line}", NpzContractWarning, stacklevel=1)
+                warnings.warn_explicit(f"npz-audit: {line}", NpzContractWarning,
+                                       str(item.path), lineno)
         return result
 
     @pytest.hookimpl(wrapper=True)

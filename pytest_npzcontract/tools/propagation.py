@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..base.report import Finding
-from ..io.codec import PICKLED_ENCODINGS
 from ..metadata.parameters import COMPARED, DEFAULT_RTOL, section
 
 #: The physics parameters an output must keep unless its new record says it changed them.
@@ -52,6 +51,10 @@ class Source:
 
 def is_pickled(encoding: str | None) -> bool:
     """Whether a decoded ``_metadata`` encoding is a pickled one."""
+    if encoding is None:
+        return False
+    from ..io.codec import PICKLED_ENCODINGS  # NumPy: imported once an output is judged
+
     return encoding in PICKLED_ENCODINGS or encoding == "pickled"
 
 
