@@ -91,6 +91,8 @@ class WriteAudit:
         self._watch_dirs: list[Path] = []
         self._children: list[str] = []
         self._log: ChildLog | None = None
+        self._shared_log = False
+        self._started = 0
         self._pid = os.getpid()
         self._verdicts: list[Verdict] | None = None
         self._known: set[Path] = set()  # written by npz_factory: neither input nor output
@@ -197,6 +199,8 @@ class WriteAudit:
         if self._log is None:
             return
         for e in self._log.read_new():
+            if e.time < self._started:  # a shared log: lines from before this body
+                continue
             name = os.path.basename(e.script) if e.script.endswith(".py") else e.script
             source = Source(str(e.path), e.metadata) if e.kind == "read" else None
             self._events.append(_Event(e.time, e.kind, e.path, name, source))
@@ -217,11 +221,19 @@ class WriteAudit:
         return last
 
     # The lifecycle: start before the test body, stop after it.
-    def start(self) -> None:
+    def start(self, log: ChildLog | None = None) -> None:
+        """Begin recording. ``log``: a log the children already report to (``--npz-audit``
+        keeps one for the session); else this audit points them at its own until :meth:`stop`.
+        """
         global _active, _hook_installed
         self._verdicts = None
-        self._log = ChildLog()
-        self._log.activate()
+        self._shared_log = log is not None
+        self._log = log or ChildLog()
+        if log is None:
+            self._log.activate()
+        else:
+            self._log.read_new()  # skip what was logged before this body
+        self._started = time.monotonic_ns()
         with _lock:
             if not _hook_installed:
                 sys.addaudithook(_hook)
@@ -235,9 +247,11 @@ class WriteAudit:
                 return
             _active = None
         if self._log is not None:
-            self._log.deactivate()
+            if not self._shared_log:
+                self._log.deactivate()
             self._merge_children()
-            self._log.close()
+            if not self._shared_log:
+                self._log.close()
             self._log = None
         if self._watched is not None:
             self._unseen_writes()

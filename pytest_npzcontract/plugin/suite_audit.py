@@ -26,6 +26,7 @@ import pytest
 
 from ..base.errors import NpzContractWarning
 from .audit import TEST_PROCESS, Verdict, WriteAudit
+from .audit_children import ChildLog
 
 SKIP_MARKER = "npz_audit_skip"
 _RESULT = pytest.StashKey[dict]()
@@ -41,6 +42,18 @@ class AuditPlugin:
         self.mode = mode
         self.fixture_key = fixture_key
         self.results: list[dict] = []
+        self._log: ChildLog | None = None  # --npz-audit: one log (and environment) per session
+
+    def shared_log(self) -> ChildLog:
+        if self._log is None:
+            self._log = ChildLog()
+            self._log.activate()
+        return self._log
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -56,7 +69,7 @@ class AuditPlugin:
         tmp_path = getattr(item, "funcargs", {}).get("tmp_path")
         if tmp_path is not None:
             audit.watch(tmp_path)
-        audit.start()
+        audit.start(self.shared_log() if self.mode is not None else None)
         try:
             result = yield
         finally:
