@@ -96,13 +96,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _in_force_for_session(config: pytest.Config) -> None:
     """The session's mode and configuration, for the assertions, without a per-test hook."""
-    from .assertions import _mode_in_force, _settings_in_force
+    from .assertions import _mode_in_force, _project_in_force
 
     mode_token = _mode_in_force.set(config.stash[_SESSION_MODE][0])
-    settings_token = _settings_in_force.set(lambda: session_settings(config))
+    project_token = _project_in_force.set(lambda: session_project(config))
 
     def reset() -> None:
-        _settings_in_force.reset(settings_token)
+        _project_in_force.reset(project_token)
         _mode_in_force.reset(mode_token)
 
     config.add_cleanup(reset)
@@ -171,19 +171,27 @@ def item_mode(item: pytest.Item) -> ValidationMode:
     return item.config.stash[_SESSION_MODE][0]
 
 
-def session_settings(config: pytest.Config) -> Any:
-    """The project's ``[tool.npzcontract]`` (the same table ``npzcontract lint`` reads, found
-    upward from the rootdir), loaded on first use and kept for the session. Its rule levels,
-    profile, per-path profiles and custom profiles apply to ``npz_check`` and the assertions;
-    its ``mode`` does not (markers, ``--npz-mode`` and the ini value decide the mode)."""
+def session_project(config: pytest.Config) -> Any:
+    """The project (:class:`~pytest_npzcontract.tools.project.Project`) of the
+    ``[tool.npzcontract]`` table ``npzcontract lint`` reads (found upward from the rootdir),
+    loaded on first use and kept for the session. Its rule levels, expected parameters,
+    profile, per-path profiles and custom profiles apply to ``npz_check``, the assertions
+    and the write audit; its ``mode`` does not (markers, ``--npz-mode`` and the ini value
+    decide the mode)."""
     if _SETTINGS not in config.stash:
-        from ..contract.config import ConfigError, load_settings
+        from ..contract.config import ConfigError
+        from ..tools.project import Project
 
         try:
-            config.stash[_SETTINGS] = load_settings(cwd=config.rootpath)
+            config.stash[_SETTINGS] = Project.load(cwd=config.rootpath)
         except ConfigError as exc:
             raise pytest.UsageError(f"npzcontract configuration: {exc}") from None
     return config.stash[_SETTINGS]
+
+
+def session_settings(config: pytest.Config) -> Any:
+    """The session project's :class:`~pytest_npzcontract.contract.config.Settings`."""
+    return session_project(config).settings
 
 
 class _MarkedModes:

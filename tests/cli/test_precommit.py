@@ -131,7 +131,11 @@ def test_plain_git_hook_reads_the_staged_configuration(tmp_path: Path):
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory) -> tuple[Path, str, dict[str, str]]:
     """This checkout as it is on disk, committed in a scratch repository: (path, sha, env)."""
-    base = tmp_path_factory.mktemp("precommit")
+    return make_snapshot(tmp_path_factory.mktemp("precommit"))
+
+
+def make_snapshot(base: Path) -> tuple[Path, str, dict[str, str]]:
+    """Commit this checkout, as it is on disk, in a scratch repository under ``base``."""
     env = git_env(base)
     env["PRE_COMMIT_HOME"] = str(base / "cache")
     listed = sh("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard",
@@ -186,6 +190,26 @@ def test_installed_hook_blocks_a_commit_of_broken_data(snapshot, tmp_path: Path)
     passed = commit(repo, env, "train.npz")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert re.search(r"NPZ data contract \(DATA-001\)\.+Passed", passed.stdout + passed.stderr)
+
+
+@pytest.mark.slow
+def test_warn_mode_warnings_reach_the_committer_without_verbose(snapshot, tmp_path: Path):
+    """In WARN mode a legacy file passes, and its warnings are printed to the committer:
+    the published hook is ``verbose: true``, so no ``--verbose`` is needed."""
+    source, sha, env = snapshot
+    repo = new_repo(tmp_path / "data", env)
+    shutil.copy(FIXTURES / "legacy" / "reference_sim.npz", repo / "sim.npz")
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {source}\n    rev: {sha}\n    hooks:\n      - id: npz-contract\n"
+        "        args: [--mode, warn]\n")
+    sh(PRE_COMMIT, "install", cwd=repo, env=env)
+    sh("git", "add", ".pre-commit-config.yaml", cwd=repo, env=env)
+    result = commit(repo, env, "sim.npz")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert re.search(r"NPZ data contract \(DATA-001\)\.+Passed", out)
+    assert "sim.npz: [_metadata] warning pickled-metadata" in out
+    assert "1 file checked: 1 passed, 0 failed; 0 errors, 2 warnings" in out
 
 
 @pytest.mark.slow
