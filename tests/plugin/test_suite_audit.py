@@ -8,6 +8,7 @@ and none of them asks for the audit: the option alone turns it on.
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy  # noqa: F401 - loaded before pytester snapshots sys.modules: it cannot load twice
 import pytest
@@ -370,3 +371,47 @@ def test_per_test_hooks_come_only_when_asked(pytester, args, source, expected):
     pytester.makepyfile(test_inert=INERT.replace(
         "def test_nothing", source + "def test_nothing").replace("== []", f"== {expected!r}"))
     pytester.runpytest(*args).assert_outcomes(passed=1)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the fork start method is Linux's")
+def test_multiprocessing_workers_forked_or_spawned_are_seen(suite):
+    pytester = suite(test_workers='''
+import multiprocessing
+
+import numpy as np
+import pytest
+
+
+def lossy(src, dst):
+    with np.load(src) as data:
+        np.savez(dst, **{k: data[k] for k in data.files if k != "_metadata"})
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_worker(npz_factory, tmp_path, method):
+    worker = multiprocessing.get_context(method).Process(
+        target=lossy, args=(str(npz_factory("in.npz")), str(tmp_path / "out.npz")))
+    worker.start()
+    worker.join()
+    assert worker.exitcode == 0
+''')
+    result = pytester.runpytest("--npz-audit", "--npz-audit-report", "r.json")
+    result.assert_outcomes(failed=2)
+    data = json.loads((pytester.path / "r.json").read_text())
+    writers = sorted(t["outputs"][0]["writer"].split(" ")[0] for t in data["tests"])
+    assert writers == ["-c", "forked"]  # spawn runs `python -c ...`; fork reports its pid
+    assert all(t["outputs"][0]["violations"][0]["rule"] == "metadata-missing"
+               for t in data["tests"])
+
+
+def test_a_test_requesting_the_fixture_fails_even_in_warn_mode(suite):
+    pytester = suite(tools=TOOLS, test_fixture='''
+from tools import pickled
+
+
+def test_asks_for_the_audit(npz_factory, npz_write_audit, tmp_path):
+    pickled(npz_factory("in.npz"), tmp_path / "out.npz")
+''')
+    result = pytester.runpytest("--npz-audit=warn")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["npz_write_audit: 1 NPZ file(s) written by this test break*"])
