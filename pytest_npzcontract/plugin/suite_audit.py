@@ -8,7 +8,8 @@ violation fails the test (or, with ``--npz-audit=warn``, is an ``NpzContractWarn
 session ends with one table of the tools seen: outputs written, violations by rule.
 
 Not audited: tests marked ``npz_audit_skip`` (with file-name globs, only those files), tests
-that failed, skipped or xfailed in their body, and what fixtures write.
+that failed, skipped or xfailed in their body, what fixtures write, and items that are not
+test functions (``--npz-lint`` datasets, doctests).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class AuditPlugin:
         fixture = audit is not None
         marker = item.get_closest_marker(SKIP_MARKER)
         if audit is None:
-            if self.mode is None or (marker is not None and not marker.args):
+            if self.mode is None or (marker is not None and not marker.args) or \
+                    not isinstance(item, pytest.Function):  # --npz-lint items, doctests
                 return (yield)
             audit = WriteAudit(item_mode(item))
         tmp_path = getattr(item, "funcargs", {}).get("tmp_path")
