@@ -16,3 +16,20 @@ class CliError(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"{PROG}: error: {self.format_message()}", err=True)
+
+
+def load_project(config_file: str | None, no_config: bool, *, use_cache: bool | None = None,
+                 **options: Any) -> Any:
+    """The :class:`~pytest_npzcontract.tools.project.Project` every command judges files
+    under: ``--config FILE`` or the nearest ``[tool.npzcontract]`` (none with
+    ``--no-config``), with the command's options applied; a bad configuration is a usage
+    error (exit 2)."""
+    from ..contract.config import ConfigError
+    from ..tools.project import Project
+
+    if config_file and no_config:
+        raise CliError("--config and --no-config are mutually exclusive")
+    try:
+        return Project.load(config_file, search=not no_config, use_cache=use_cache, **options)
+    except (ConfigError, ValueError) as exc:
+        raise CliError(str(exc)) from None

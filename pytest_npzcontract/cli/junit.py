@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..base.report import one_line
 
 if TYPE_CHECKING:
-    from .render import LintRun
+    from .lintrun import LintRun
 
 CLASSNAME = "npzcontract.lint"
 

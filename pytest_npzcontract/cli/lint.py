@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..base.modes import ValidationMode
-from ..contract.config import ConfigError, Settings, load_settings, parse_pairs
+from ..contract.config import ConfigError, Settings, parse_pairs
+from ..tools.project import Project, cache_context
 from ..tools.walk import PRUNED, Shard, collect_files, shard_files
 from .common import PROG, CliError
 
 if TYPE_CHECKING:
     from ..base.report import Report
-    from ..tools.cache import LintCache
 
 __all__ = ["PRUNED", "check_files", "collect_files", "lint", "lint_paths"]
 
@@ -96,7 +96,8 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
     if config_file and no_config:
         raise CliError("--config and --no-config are mutually exclusive")
     try:
-        settings = load_settings(config_file, search=not no_config).override(
+        project = Project.load(
+            config_file, search=not no_config, use_cache=use_cache,
             mode=mode, profile=profile, values=values,
             expect=parse_pairs(expect, "--expect") or None,
             rules=parse_pairs(rules, "--rule") or None,
@@ -107,16 +108,16 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
     except (ConfigError, ValueError) as exc:
         raise CliError(str(exc)) from None
 
-    from ..tools.cache import LintCache, cache_wanted
     from .render import RENDERERS, LintRun
 
+    settings = project.settings
     files, skipped = collect_files(paths or (".",), settings)
     files = shard_files(files, shard, settings)
     notes = _no_files_notes(settings) if not files else []
     for level, message in notes:
         click.echo(f"{PROG}: {level}: {message}", err=True)
-    cache = LintCache.open(settings) if cache_wanted(settings, use_cache) else None
-    reports = lint_paths(files, settings, cache=cache, progress=sys.stderr.isatty())
+    reports = lint_paths(files, project, progress=sys.stderr.isatty())
+    cache = project.cache
     if cache is not None and cache.problem:
         click.echo(f"{PROG}: warning: {cache.problem}; results not cached", err=True)
     run = LintRun(reports, skipped, settings.to_dict(), show_info=verbose,
@@ -136,18 +137,21 @@ def _no_files_notes(settings: Settings) -> list[tuple[str, str]]:
     return [(level, message)]
 
 
-def lint_paths(files: list[str], settings: Settings, *, cache: LintCache | None = None,
-               progress: bool = False) -> list[Report]:
-    """One report per file, in order: from ``cache`` when unchanged, else checked (and then
-    stored in ``cache``)."""
+def lint_paths(files: list[str], project: Project | Settings, *, progress: bool = False
+               ) -> list[Report]:
+    """One report per file, in order, each as ``project.judge`` gives it: from the cache when
+    unchanged, else checked (in ``jobs`` processes when above 1) and then stored."""
+    if isinstance(project, Settings):
+        project = Project(project)
+    cache = project.cache
     if cache is None:
-        return check_files(files, settings, progress=progress and _progress_wanted(
-            settings, files))
-    found = {path: cache.lookup(path) for path in files}
+        return check_files(files, project, progress=progress)
+    context = {path: cache_context(project.options(path)) for path in files}
+    found = {path: cache.lookup(path, context[path]) for path in files}
     todo = [path for path, report in found.items() if report is None]
-    fresh = check_files(todo, settings, progress=progress and _progress_wanted(settings, todo))
+    fresh = check_files(todo, project, progress=progress)
     for path, report in zip(todo, fresh, strict=True):
-        cache.store(path, report)
+        cache.store(path, report, context[path])
         found[path] = report
     return [found[path] for path in files]  # type: ignore[misc]
 
@@ -155,43 +159,40 @@ def lint_paths(files: list[str], settings: Settings, *, cache: LintCache | None 
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(options: dict[str, Any]) -> None:
-    _WORKER.update(options)
+def _init_worker(settings: Settings) -> None:
+    _WORKER["project"] = Project(settings)
 
 
-def _check_in_worker(job: tuple[str, str | None]) -> Report:
-    from ..contract.checker import check_file
-
-    path, profile = job
-    return check_file(path, profile=profile, **_WORKER)
+def _check_in_worker(path: str) -> Report:
+    return _WORKER["project"].judge(path, cache=False)
 
 
-def check_files(files: Sequence[str], settings: Settings, *, progress: bool = False
+def check_files(files: Sequence[str], project: Project | Settings, *, progress: bool = False
                 ) -> list[Report]:
-    """One report per file, in input order; ``settings.jobs`` processes when above 1.
+    """One report per file, in input order, as ``project.judge`` (without the cache) gives
+    it; ``settings.jobs`` processes when above 1.
 
     ``progress`` draws a byte-level bar on stderr (bytes scanned serially, whole files as
-    workers return them).
+    workers return them) when stderr is a terminal and values are scanned.
     """
     if not files:
         return []
-    from ..contract.checker import check_file
-
-    options = settings.check_options()
-    jobs = [(path, settings.profile_for(path)) for path in files]
+    if isinstance(project, Settings):
+        project = Project(project)
+    settings = project.settings
+    progress = progress and _progress_wanted(settings, files)
     if settings.jobs <= 1 or len(files) < 2:
         if not progress:
-            return [check_file(path, profile=profile, **options) for path, profile in jobs]
+            return [project.judge(path, cache=False) for path in files]
         with _ProgressBar(files) as bar:
-            return [bar.finished(path, check_file(path, profile=profile, on_progress=bar.add,
-                                                  **options))
-                    for path, profile in jobs]
+            return [bar.finished(path, project.judge(path, cache=False, on_progress=bar.add))
+                    for path in files]
     from .workers import run_parallel
 
     reports: list[Report | None] = [None] * len(files)
     batch = max(1, min(16, len(files) // (settings.jobs * 8)))
-    results = run_parallel(_check_in_worker, jobs, processes=settings.jobs, batch=batch,
-                           initializer=_init_worker, initargs=(options,))
+    results = run_parallel(_check_in_worker, list(files), processes=settings.jobs, batch=batch,
+                           initializer=_init_worker, initargs=(settings,))
     with (_ProgressBar(files) if progress else contextlib.nullcontext()) as bar:
         for index, result in results:
             report = _as_report(files[index], result)

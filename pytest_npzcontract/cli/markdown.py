@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ..base.report import one_line
 
 if TYPE_CHECKING:
-    from .render import LintRun
+    from .lintrun import LintRun
 
 #: Most findings listed; the summary line always counts them all.
 MAX_ROWS = 200
@@ -17,7 +17,8 @@ MAX_ROWS = 200
 
 def render_markdown(run: LintRun) -> str:
     """``### npzcontract: ✅/❌ <summary line>`` then a findings table and fix hints."""
-    from .render import _hints, summary_line
+    from ..contract.rules import fix_lines as _hints
+    from .lintrun import summary_line
 
     mark = "✅" if run.exit_code == 0 else "❌"
     lines = [f"### npzcontract lint {mark}", "", summary_line(run)]

@@ -19,7 +19,8 @@ from .toolrun import check_options, kwargs, refuse_existing, reported
 @check_options
 @click.pass_context
 def merge(ctx: click.Context, files: tuple[str, ...], output: str, strategy: str, force: bool,
-          mode: str, profile: str, uncompressed: bool) -> None:
+          mode: str | None, profile: str | None, uncompressed: bool, config_file: str | None,
+          no_config: bool) -> None:
     """Merge FILES (two or more) into --output.
 
     Per-image arrays are concatenated in the order given; object, probe and frame size must
@@ -30,9 +31,9 @@ def merge(ctx: click.Context, files: tuple[str, ...], output: str, strategy: str
     from ..tools.merge import merge_files
 
     refuse_existing([output], force)
+    options = kwargs(mode, profile, uncompressed, config_file, no_config)
     with reported(ctx, "merge"):
-        result = merge_files(list(files), output, strategy=strategy,
-                             **kwargs(mode, profile, uncompressed))
+        result = merge_files(list(files), output, strategy=strategy, **options)
         click.echo(f"merged {len(files)} files -> {result.path} ({result.n_images} images, "
                    f"{strategy})")
         for index, (file, count, dose) in enumerate(zip(files, result.counts, result.nphotons,

@@ -22,7 +22,7 @@ from ..contract.rules import RULES
 
 if TYPE_CHECKING:
     from ..base.report import Finding
-    from .render import LintRun
+    from .lintrun import LintRun
 
 SARIF_SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
                 "sarif-schema-2.1.0.json")

@@ -27,7 +27,8 @@ from .toolrun import check_options, kwargs, refuse_existing, reported
 @click.pass_context
 def split(ctx: click.Context, files: tuple[str, ...], fraction: float, axis: str,
           train_indices: str | None, output_dir: str | None, force: bool, mode: str,
-          profile: str, uncompressed: bool) -> None:
+          profile: str | None, uncompressed: bool, config_file: str | None,
+          no_config: bool) -> None:
     """Split each FILE into <stem>_train.npz and <stem>_test.npz.
 
     Both parts keep the input's metadata and record the split (tool, parameters, the input's
@@ -47,9 +48,10 @@ def split(ctx: click.Context, files: tuple[str, ...], fraction: float, axis: str
         directory = output_dir if output_dir is not None else os.path.dirname(file)
         refuse_existing([os.path.join(directory, f"{stem}_{p}.npz") for p in ("train", "test")],
                         force)
+    options = kwargs(mode, profile, uncompressed, config_file, no_config)
     for file in files:
         with reported(ctx, "split"):
             parts = split_file(file, fraction=fraction, axis=axis, train_indices=indices,
-                               output_dir=output_dir, **kwargs(mode, profile, uncompressed))
+                               output_dir=output_dir, **options)
             click.echo(f"{file} -> " + ", ".join(f"{p.path} ({p.n_images} images)"
                                                  for p in parts))

@@ -15,15 +15,23 @@ MODES = ("strict", "warn", "permissive")
 
 
 def check_options(function: Callable) -> Callable:
-    """``--mode``, ``--profile``, ``--uncompressed`` for commands that write datasets."""
+    """``--mode``, ``--profile``, ``--config``/``--no-config``, ``--uncompressed`` for commands
+    that write datasets: outputs are judged by the project (:func:`.common.load_project`) at
+    the path they will have, exactly as ``npzcontract lint`` will judge them."""
     function = click.option("--uncompressed", is_flag=True,
                             help="Store the archive without deflate.")(function)
-    function = click.option("--profile", default="canonical", show_default=True,
-                            metavar="NAME", help="Contract profile the output must meet.")(function)
+    function = click.option("--no-config", is_flag=True,
+                            help="Ignore any configuration file.")(function)
+    function = click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                            default=None, help="Read [tool.npzcontract] from this file "
+                            "instead of searching upward.")(function)
+    function = click.option("--profile", default=None, metavar="NAME",
+                            help="Contract profile the output must meet [config: per-path "
+                            "profiles; default: the output's scaling pair, else "
+                            "canonical].")(function)
     return click.option("--mode", type=click.Choice(MODES, case_sensitive=False),
-                        default="strict", show_default=True,
-                        help="Mode the output is checked in before anything is written.")(
-        function)
+                        default=None, help="Mode the output is checked in before anything "
+                        "is written [config; default: strict].")(function)
 
 
 @contextmanager
@@ -61,5 +69,11 @@ def refuse_existing(paths: list[str], force: bool) -> None:
             raise CliError(f"{path} exists; use --force to overwrite it")
 
 
-def kwargs(mode: str, profile: str, uncompressed: bool) -> dict[str, Any]:
-    return {"mode": mode, "profile": profile, "compressed": not uncompressed}
+def kwargs(mode: str | None, profile: str | None, uncompressed: bool,
+           config_file: str | None = None, no_config: bool = False) -> dict[str, Any]:
+    """The keyword arguments of ``split_file``/``merge_files``: the project (configuration
+    with ``--mode``/``--profile`` applied), its mode, and the compression."""
+    from .common import load_project
+
+    project = load_project(config_file, no_config, mode=mode, profile=profile)
+    return {"mode": project.settings.mode, "project": project, "compressed": not uncompressed}

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.modes import ValidationMode
-from ..base.report import Finding, Report
+from ..base.report import Report
 from ..io.archive import (
     CORRUPTION_ERRORS,
     ArchiveScan,
@@ -44,8 +43,8 @@ from ..metadata.parameters import (
 from .dose import DEFAULT_FACTOR, validate_factor
 from .keys import Contract
 from .metadata_checks import check_merged_sources, check_metadata
-from .profiles import PROFILES, profile_from_scale, resolve_profile
-from .rules import RULES, resolve_level, validate_overrides
+from .profiles import profile_from_scale, resolve_profile
+from .run import Array, Run
 from .value_checks import check_values, corruption
 from .values import array_chunks
 
@@ -54,52 +53,6 @@ MODEL_SIZES = (64, 128, 256)
 Progress = Callable[[int], None]
 #: Prefix of the finding for an error no check anticipated (a bug: please report it).
 UNEXPECTED = "unexpected error while checking (please report it)"
-
-
-@dataclass
-class _Array:
-    key: str
-    shape: tuple[int, ...]
-    dtype: np.dtype
-    nbytes: int
-    chunks: Callable[[], Iterator[np.ndarray]]
-    #: Data stored in Fortran order (flat chunks then interleave the frames).
-    fortran: bool = False
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-
-class _Run:
-    """Collects findings for one target, resolving each rule's level from mode and overrides.
-
-    ``contract`` is the profile in force; ``None`` until the metadata's scaling pair (or the
-    default, canonical) selects one.
-    """
-
-    def __init__(self, file: str | None, mode: Any, rule_levels: Mapping[str, str] | None,
-                 profile: str | Contract | None, contract: Contract | None,
-                 profiles: Mapping[str, Contract] | None) -> None:
-        self.mode = ValidationMode.coerce(mode)
-        self.levels = validate_overrides(rule_levels)
-        self.profiles = PROFILES if profiles is None else profiles
-        chosen = contract if contract is not None else profile
-        self.contract: Contract | None = (None if chosen is None
-                                          else resolve_profile(chosen, self.profiles))
-        self.report = Report(file)
-        self.broken: set[str] = set()
-        self.transposed: set[str] = set()  # keys stored (H, W, n): no per-frame statistics
-        self.nphotons_factor = DEFAULT_FACTOR
-
-    def add(self, rule: str, key: str | None, message: str, hint: str | None = None,
-            severity: str | None = None) -> None:
-        level = resolve_level(rule, self.mode, self.levels)
-        if level == "off":
-            return
-        self.report.findings.append(Finding(
-            self.report.file, key, rule, severity or level, message,
-            RULES[rule].fix if hint is None else hint))
 
 
 def check_file(path: str | os.PathLike, *, mode: ValidationMode | str = ValidationMode.STRICT,
@@ -120,7 +73,7 @@ def check_file(path: str | os.PathLike, *, mode: ValidationMode | str = Validati
     statistics give before ``nphotons-inconsistent`` (checked in the value scan).
     Raises ``ValueError`` only for bad arguments (unknown mode, profile or rule level).
     """
-    run = _Run(os.fspath(path), mode, rule_levels, profile, contract, profiles)
+    run = Run(os.fspath(path), mode, rule_levels, profile, contract, profiles)
     run.nphotons_factor = validate_factor(nphotons_factor)
     try:
         with scan_archive(path, limits) as scan:
@@ -164,15 +117,15 @@ def check_arrays(arrays: Mapping[str, Any], metadata: Mapping | None = None, *,
 
     Metadata comes from ``metadata`` or, failing that, an ``arrays["_metadata"]`` entry.
     """
-    run = _Run(name, mode, rule_levels, profile, contract, profiles)
+    run = Run(name, mode, rule_levels, profile, contract, profiles)
     run.nphotons_factor = validate_factor(nphotons_factor)
-    items: dict[str, _Array] = {}
+    items: dict[str, Array] = {}
     for key, value in arrays.items():
         if key == METADATA_KEY:
             continue
         array = np.asarray(value)
         run.report.keys[key] = {"shape": list(array.shape), "dtype": array.dtype.str}
-        items[key] = _Array(key, array.shape, array.dtype, array.nbytes,
+        items[key] = Array(key, array.shape, array.dtype, array.nbytes,
                             lambda a=array: array_chunks(a, limits.chunk_bytes))
     if metadata is not None:
         state: DecodedMetadata | MetadataError | None = DecodedMetadata(dict(metadata),
@@ -186,7 +139,7 @@ def check_arrays(arrays: Mapping[str, Any], metadata: Mapping | None = None, *,
 
 
 def _file_array(scan: ArchiveScan, key: str, limits: Limits, on_progress: Progress | None,
-                read: set[str]) -> _Array:
+                read: set[str]) -> Array:
     member, info = scan.members[key], scan.infos[key]
 
     def chunks() -> Iterator[np.ndarray]:
@@ -196,7 +149,7 @@ def _file_array(scan: ArchiveScan, key: str, limits: Limits, on_progress: Progre
             pieces = _reporting(pieces, on_progress)
         return bytes_to_chunks(member.dtype, pieces)
 
-    return _Array(key, member.shape, member.dtype, member.data_bytes, chunks,
+    return Array(key, member.shape, member.dtype, member.data_bytes, chunks,
                   member.fortran_order)
 
 
@@ -206,7 +159,7 @@ def _marking(pieces: Iterator[bytes], read: set[str], key: str) -> Iterator[byte
     read.add(key)
 
 
-def _verify_unread(run: _Run, scan: ArchiveScan, read: set[str], limits: Limits) -> None:
+def _verify_unread(run: Run, scan: ArchiveScan, read: set[str], limits: Limits) -> None:
     """Read every member the value checks did not (any name, any dtype) to its end, so a
     corrupt member fails here exactly as it fails ``load_npz``."""
     for key, info in scan.infos.items():
@@ -242,7 +195,7 @@ def _memory_metadata(array: np.ndarray, limits: Limits) -> DecodedMetadata | Met
         return exc
 
 
-def _check(run: _Run, arrays: dict[str, _Array], metadata: Any, config: Any, values: bool,
+def _check(run: Run, arrays: dict[str, Array], metadata: Any, config: Any, values: bool,
            rtol: float) -> None:
     _select_profile(run, metadata)
     usable = _refuse_objects(run, arrays)
@@ -255,7 +208,7 @@ def _check(run: _Run, arrays: dict[str, _Array], metadata: Any, config: Any, val
         check_values(run, usable, _diffraction_key(run, usable))
 
 
-def _select_profile(run: _Run, metadata: Any) -> None:
+def _select_profile(run: Run, metadata: Any) -> None:
     """Check the metadata's scaling pair; it picks the profile when none was named."""
     if isinstance(metadata, DecodedMetadata):
         selected, problem = profile_from_scale(scale_pair(metadata.metadata))
@@ -268,7 +221,7 @@ def _select_profile(run: _Run, metadata: Any) -> None:
     run.report.profile = run.contract.profile
 
 
-def _refuse_objects(run: _Run, arrays: dict[str, _Array]) -> dict[str, _Array]:
+def _refuse_objects(run: Run, arrays: dict[str, Array]) -> dict[str, Array]:
     usable = {}
     for key, array in arrays.items():
         if array.dtype.hasobject:
@@ -281,7 +234,7 @@ def _refuse_objects(run: _Run, arrays: dict[str, _Array]) -> dict[str, _Array]:
     return usable
 
 
-def _check_keys(run: _Run, arrays: dict[str, _Array]) -> None:
+def _check_keys(run: Run, arrays: dict[str, Array]) -> None:
     present = set(arrays) | run.broken
     for key, spec in run.contract.keys.items():
         if spec.legacy and key in arrays:
@@ -302,7 +255,7 @@ def _check_keys(run: _Run, arrays: dict[str, _Array]) -> None:
                 hint="store it as _metadata.physics_parameters.nphotons (npzcontract migrate)")
 
 
-def _check_layout(run: _Run, arrays: dict[str, _Array]) -> dict[str, tuple[int, ...]]:
+def _check_layout(run: Run, arrays: dict[str, Array]) -> dict[str, tuple[int, ...]]:
     """dtype and ndim per key; returns the shapes fit for cross-key checks (legacy axes
     squeezed, transposed frames put back in order, a probe reduced to its frame)."""
     shapes: dict[str, tuple[int, ...]] = {}
@@ -353,7 +306,7 @@ def _check_layout(run: _Run, arrays: dict[str, _Array]) -> dict[str, tuple[int, 
     return shapes
 
 
-def _image_count_hint(run: _Run, arrays: dict[str, _Array]) -> int | None:
+def _image_count_hint(run: Run, arrays: dict[str, Array]) -> int | None:
     """n from the first 1-D per-image key (the scan coordinates), if any."""
     for key, array in arrays.items():
         spec = run.contract.keys.get(key)
@@ -368,12 +321,12 @@ def _transposed(spec: Any, shape: tuple[int, ...], n: int | None) -> bool:
             and shape[2] == n and shape[0] == shape[1] and shape[0] != n)
 
 
-def _diffraction_key(run: _Run, keys: Any) -> str | None:
+def _diffraction_key(run: Run, keys: Any) -> str | None:
     """The key holding the diffraction data: the first present key with ``values`` set."""
     return next((k for k in run.contract.value_keys() if k in keys), None)
 
 
-def _check_relations(run: _Run, shapes: dict[str, tuple[int, ...]]) -> tuple[int, int] | None:
+def _check_relations(run: Run, shapes: dict[str, tuple[int, ...]]) -> tuple[int, int] | None:
     """Image counts and frame sizes across keys; returns the diffraction frame (H, W)."""
     specs = run.contract.keys
     per_image = [k for k in shapes if specs[k].per_image and len(shapes[k]) >= 1]

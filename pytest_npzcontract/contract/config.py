@@ -106,6 +106,12 @@ class Settings:
         _check_profile_names(updated, "--profile")
         return updated
 
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        # Picklable for spawned worker processes (a mappingproxy is not).
+        state = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return _rebuild, ({k: dict(v) if isinstance(v, MappingProxyType) else v
+                           for k, v in state.items()},)
+
     def to_dict(self) -> dict[str, Any]:
         """The settings as plain JSON-able data (for ``--format json``)."""
         return {"mode": self.mode, "profile": self.profile, "profiles": dict(self.profiles),
@@ -175,6 +181,11 @@ class Settings:
         extended by the ``contract`` table if any."""
         name = self.profile_for(path) if path is not None else self.profile
         return self.registry()[name or "canonical"]
+
+
+def _rebuild(state: dict[str, Any]) -> Settings:
+    return Settings(**{k: MappingProxyType(v) if isinstance(v, dict) and k != "contract" else v
+                       for k, v in state.items()})
 
 
 def find_config(start: str | os.PathLike | None = None) -> Path | None:

@@ -24,7 +24,7 @@ from .rules import resolve_level
 from .sources import check_sources
 
 if TYPE_CHECKING:
-    from .checker import _Run as Run
+    from .run import Run
 
 
 def check_metadata(run: Run, state: Any, config: Any, frame: tuple[int, int] | None,

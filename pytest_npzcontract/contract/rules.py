@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..base.modes import ValidationMode
 
@@ -128,3 +129,20 @@ def validate_overrides(overrides: Mapping[str, str] | None) -> dict[str, str]:
             raise ValueError(f"rule {rule!r}: level must be one of {LEVELS}, not {level!r}")
         out[rule] = level
     return out
+
+
+def fix_lines(findings: Any) -> list[str]:
+    """``fix RULE: HINT`` lines, one per rule with errors or warnings among ``findings``: the
+    findings' own hint when they all agree, else the rule's general fix (what ``lint``,
+    ``pytest --npz-lint`` and the assertions print under the findings)."""
+    hints: dict[str, set[str]] = {}
+    for f in findings:
+        if f.severity in ("error", "warning"):
+            hints.setdefault(f.rule, set()).add(f.hint)
+    lines = []
+    for rule, seen in hints.items():
+        general = RULES[rule].fix if rule in RULES else ""
+        hint = next(iter(seen)) if len(seen) == 1 and "" not in seen else general
+        if hint:
+            lines.append(f"fix {rule}: {hint}")
+    return lines

@@ -14,7 +14,7 @@ from .dose import DoseCheck
 from .values import scan_chunks
 
 if TYPE_CHECKING:
-    from .checker import _Run as Run
+    from .run import Run
 
 NORMALIZED_MAX = 10.0
 

@@ -425,18 +425,21 @@ def frames_key(keys: Iterable[str]) -> str | None:
 
 def estimate_nphotons(path_or_array: str | os.PathLike | np.ndarray | Mapping[str, Any], *,
                       key: str | None = None, labels: Any = None,
-                      chunk_bytes: int = 4 << 20) -> NphotonsEstimate:
+                      chunk_bytes: int = 4 << 20, by_label: bool = False
+                      ) -> NphotonsEstimate | dict[Any, NphotonsEstimate]:
     """Mean photons per pattern of a file's (or an array's) frames, streamed in chunks.
 
     ``key`` names the frames (default ``diffraction``, else ``diff3d``); ``labels`` (one per
     frame) is accepted for symmetry with :class:`NphotonsAccumulator` and then the result is
-    for a single label only. A file that cannot be read raises ``ContractViolation``.
+    for a single label only, unless ``by_label``: then a dict of one estimate per label (each
+    source of a merged file alone). A file that cannot be read raises ``ContractViolation``.
 
     >>> estimate_nphotons("sim.npz").text()
     '1e+06 +- 0.01% (lattice, 64 patterns)'
     """
     if isinstance(path_or_array, (str, os.PathLike)):
-        return _estimate_file(path_or_array, key, labels, chunk_bytes)
+        acc = _estimate_file(path_or_array, key, labels, chunk_bytes)
+        return acc.results() if by_label else _single(acc)
     if isinstance(path_or_array, Mapping):
         key = key or frames_key(path_or_array)
         if key is None or key not in path_or_array:
@@ -452,7 +455,7 @@ def estimate_nphotons(path_or_array: str | os.PathLike | np.ndarray | Mapping[st
     step = max(chunk_bytes // max(array.itemsize, 1), acc.frame_size)
     for start in range(0, flat.size, step):
         acc.update(flat[start:start + step])
-    return _single(acc)
+    return acc.results() if by_label else _single(acc)
 
 
 def _single(acc: NphotonsAccumulator) -> NphotonsEstimate:
@@ -461,7 +464,7 @@ def _single(acc: NphotonsAccumulator) -> NphotonsEstimate:
 
 
 def _estimate_file(path: str | os.PathLike, key: str | None, labels: Any,
-                   chunk_bytes: int) -> NphotonsEstimate:
+                   chunk_bytes: int) -> NphotonsAccumulator:
     from ..base.errors import ContractViolation
     from ..base.report import Finding
     from ..io.archive import CORRUPTION_ERRORS, bytes_to_chunks, iter_member_data, scan_archive
@@ -495,4 +498,4 @@ def _estimate_file(path: str | os.PathLike, key: str | None, labels: Any,
         except CORRUPTION_ERRORS as exc:
             raise ContractViolation(findings=[Finding(
                 fspath, key, "unreadable", "error", f"corrupt data ({exc})")]) from None
-    return _single(acc)
+    return acc

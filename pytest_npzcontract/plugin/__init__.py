@@ -93,27 +93,35 @@ def item_mode(item: pytest.Item) -> ValidationMode:
     return item.config.stash[_SESSION_MODE][0]
 
 
-def session_settings(config: pytest.Config) -> Any:
-    """The project's ``[tool.npzcontract]`` (the same table ``npzcontract lint`` reads, found
-    upward from the rootdir), loaded on first use and kept for the session. Its rule levels,
-    profile, per-path profiles and custom profiles apply to ``npz_check`` and the assertions;
-    its ``mode`` does not (markers, ``--npz-mode`` and the ini value decide the mode)."""
+def session_project(config: pytest.Config) -> Any:
+    """The project (:class:`~pytest_npzcontract.tools.project.Project`) of the
+    ``[tool.npzcontract]`` table ``npzcontract lint`` reads (found upward from the rootdir),
+    loaded on first use and kept for the session. Its rule levels, expected parameters,
+    profile, per-path profiles and custom profiles apply to ``npz_check``, the assertions
+    and the write audit; its ``mode`` does not (markers, ``--npz-mode`` and the ini value
+    decide the mode)."""
     if _SETTINGS not in config.stash:
-        from ..contract.config import ConfigError, load_settings
+        from ..contract.config import ConfigError
+        from ..tools.project import Project
 
         try:
-            config.stash[_SETTINGS] = load_settings(cwd=config.rootpath)
+            config.stash[_SETTINGS] = Project.load(cwd=config.rootpath)
         except ConfigError as exc:
             raise pytest.UsageError(f"npzcontract configuration: {exc}") from None
     return config.stash[_SETTINGS]
 
 
+def session_settings(config: pytest.Config) -> Any:
+    """The session project's :class:`~pytest_npzcontract.contract.config.Settings`."""
+    return session_project(config).settings
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
                             ) -> Generator[None, object, object]:
-    from .assertions import using_mode, using_settings
+    from .assertions import using_mode, using_project
 
-    with using_mode(item_mode(item)), using_settings(lambda: session_settings(item.config)):
+    with using_mode(item_mode(item)), using_project(lambda: session_project(item.config)):
         return (yield)
 
 

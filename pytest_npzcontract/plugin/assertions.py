@@ -33,8 +33,8 @@ DEFAULT_CAP = 10
 _mode_in_force: contextvars.ContextVar[ValidationMode | None] = contextvars.ContextVar(
     "npz_mode_in_force", default=None)
 #: Returns the ``[tool.npzcontract]`` settings of the running pytest session (loaded once).
-_settings_in_force: contextvars.ContextVar[Callable[[], Any] | None] = contextvars.ContextVar(
-    "npz_settings_in_force", default=None)
+_project_in_force: contextvars.ContextVar[Callable[[], Any] | None] = contextvars.ContextVar(
+    "npz_project_in_force", default=None)
 
 _HINTS = {
     "metadata-missing": "load with load_npz and save with save_npz(path, arrays, "
@@ -65,52 +65,40 @@ def using_mode(mode: ValidationMode | str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def using_settings(loader: Callable[[], Any] | None) -> Iterator[None]:
-    """Make ``loader()`` (a :class:`~pytest_npzcontract.contract.config.Settings`) the
-    configuration the checks in this block apply: its rule levels and profiles."""
-    token = _settings_in_force.set(loader)
+def using_project(loader: Callable[[], Any] | None) -> Iterator[None]:
+    """Make ``loader()`` (a :class:`~pytest_npzcontract.tools.project.Project`) the project
+    whose configuration the checks in this block apply (the plugin sets the session's)."""
+    token = _project_in_force.set(loader)
     try:
         yield
     finally:
-        _settings_in_force.reset(token)
+        _project_in_force.reset(token)
 
 
-def configured_options(target: Any, options: Mapping[str, Any]) -> dict[str, Any]:
-    """``options`` completed from the session's ``[tool.npzcontract]``: its rule levels under
-    the caller's, its profile for ``target`` (per-path globs) unless one is given, and its
-    custom profiles."""
-    loader = _settings_in_force.get()
-    settings = loader() if loader is not None else None
-    out = dict(options)
-    if settings is None:
-        return out
-    levels = {**settings.rules, **(options.get("rule_levels") or {})}
-    if levels:
-        out["rule_levels"] = levels
-    if out.get("profile") is None and out.get("contract") is None:
-        out["profile"] = (settings.profile if isinstance(target, Mapping)
-                          else settings.profile_for(target))
-    out.setdefault("profiles", settings.registry())
-    return out
+def project_in_force() -> Any:
+    """The running session's project, else one with default settings (no configuration)."""
+    from ..tools.project import Project
+
+    loader = _project_in_force.get()
+    return loader() if loader is not None else Project()
 
 
 def check_target(target: Target, *, mode: ValidationMode | str, config: Any = None,
                  metadata: Mapping | None = None, **options: Any) -> Report:
-    """``check_file`` for a path, ``check_arrays`` for a mapping of arrays (``_metadata`` may be
-    one of them, as a dict or as the on-disk array, or come through ``metadata=``). Inside a
-    pytest session the project's ``[tool.npzcontract]`` applies (:func:`configured_options`)."""
-    from ..contract.checker import check_arrays, check_file
-
-    options = configured_options(target, options)
-
+    """The project's verdict (:meth:`Project.judge <pytest_npzcontract.tools.project.Project.judge>`)
+    for a path, or for a mapping of arrays (``_metadata`` may be one of them, as a dict or as
+    the on-disk array, or come through ``metadata=``). Inside a pytest session the project's
+    ``[tool.npzcontract]`` applies: its per-path profile, rule levels (under the caller's),
+    expected parameters (unless ``config`` is given) and custom profiles."""
+    project = project_in_force()
     if isinstance(target, Mapping):
         arrays = dict(target)
         if metadata is None and isinstance(arrays.get("_metadata"), Mapping):
             metadata = arrays.pop("_metadata")
-        return check_arrays(arrays, metadata, mode=mode, config=config, **options)
+        return project.judge_arrays(arrays, metadata, mode=mode, config=config, **options)
     if metadata is not None:
         raise ValueError("metadata= applies to in-memory arrays; a file carries its own")
-    return check_file(target, mode=mode, config=config, **options)
+    return project.judge(target, cache=False, mode=mode, config=config, **options)
 
 
 def emit_warnings(report: Report, *, stacklevel: int) -> None:
@@ -235,8 +223,8 @@ def assert_parameters_match(path: str | os.PathLike | Mapping, config: Any, *,
     )
 
     name = _name(path)
-    levels = validate_overrides(configured_options(path, {"rule_levels": rule_levels})
-                                .get("rule_levels"))
+    levels = validate_overrides(project_in_force().options(
+        None if isinstance(path, Mapping) else path, rule_levels=rule_levels)["rule_levels"])
     findings: list[Finding] = []
     meta = _required_metadata(path, name, findings, "the parameters to compare")
     if not findings:

@@ -25,15 +25,16 @@ if TYPE_CHECKING:
     from ..base.report import Report
 
 ITEM_NAME = "npz-lint"
-_SETTINGS = pytest.StashKey["Settings"]()
+_PROJECT = pytest.StashKey["Project"]()
 _IGNORES = pytest.StashKey[dict]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from ..contract.config import ConfigError, load_settings
+    from ..contract.config import ConfigError
+    from ..tools.project import Project
 
     try:
-        config.stash[_SETTINGS] = load_settings(cwd=config.invocation_params.dir)
+        config.stash[_PROJECT] = Project.load(cwd=config.invocation_params.dir, use_cache=None)
     except ConfigError as exc:
         raise pytest.UsageError(f"--npz-lint: {exc}") from None
     config.stash[_IGNORES] = {}
@@ -42,7 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.File | None:
     config = parent.config
-    settings = config.stash[_SETTINGS]
+    settings = config.stash[_PROJECT].settings
     if not settings.selects(file_path):
         return None
     if settings.respect_gitignore and _gitignored(file_path, config.stash[_IGNORES]):
@@ -91,22 +92,12 @@ class NpzLintItem(pytest.Item):
             raise NpzLintError(report, _lines(report))
 
     def _report(self) -> Report:
-        from ..tools.cache import LintCache, cache_wanted
-
-        settings = self.config.stash[_SETTINGS]
-        path = os.fspath(self.path)
+        project = self.config.stash[_PROJECT]
         shown = _shown_path(self.path, self.config.invocation_params.dir)
-        cache = LintCache.open(settings) if cache_wanted(settings, None) else None
-        report = cache.lookup(path) if cache is not None else None
-        if report is not None:
-            self.cached = True
-        else:
-            from ..contract.checker import check_file
-
-            report = check_file(path, **{**settings.check_options(),
-                                         "contract": settings.build_contract()})
-            if cache is not None:
-                cache.store(path, report)
+        cache = project.cache
+        hits = cache.hits if cache is not None else 0
+        report = project.judge(os.fspath(self.path))
+        self.cached = cache is not None and cache.hits > hits
         return _relabel(report, shown)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
@@ -138,12 +129,7 @@ def _relabel(report: Report, shown: str) -> Report:
 
 def _lines(report: Report) -> list[str]:
     """The lint lines of errors and warnings, then one fix line per rule (as ``lint`` prints)."""
-    from ..contract.rules import RULES
+    from ..contract.rules import fix_lines
 
     shown = [f for f in report.findings if f.severity != "info"]
-    lines = [f.line() for f in shown]
-    hints: dict[str, str] = {}
-    for f in shown:
-        hints.setdefault(f.rule, f.hint or (RULES[f.rule].fix if f.rule in RULES else ""))
-    lines += [f"fix {rule}: {hint}" for rule, hint in hints.items() if hint]
-    return lines
+    return [f.line() for f in shown] + fix_lines(shown)

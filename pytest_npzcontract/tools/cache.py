@@ -55,24 +55,27 @@ class LintCache:
         self.salt = _salt(settings)
         self.hits = 0
         self.problem: str | None = None
-        self._identity: dict[str, tuple[str, Any]] = {}
+        self._identity: dict[tuple[str, str], tuple[str, Any]] = {}
 
     @classmethod
     def open(cls, settings: Settings) -> LintCache:
         """The cache for ``settings`` (its directory is created on the first store)."""
         return cls(settings.cache_path(), settings)
 
-    def lookup(self, path: str) -> Report | None:
+    def lookup(self, path: str, context: str = "") -> Report | None:
         """The stored report for ``path`` if the file and settings are unchanged, else None
-        (and the file's identity is remembered for :meth:`store`). Remote files (URLs) are
-        never cached: their identity is not known without reading them."""
+        (and the file's identity is remembered for :meth:`store`). ``context`` names what
+        else decided the verdict (the per-call options :func:`~.project.cache_context`
+        gives: mode, profile applied, ...), so two surfaces never share an entry unless they
+        asked the same question. Remote files (URLs) are never cached: their identity is not
+        known without reading them."""
         if "://" in path:
             return None
         try:
-            key, stat = self._key(path)
+            key, stat = self._key(path, context)
         except OSError:
             return None
-        self._identity[path] = (key, stat)
+        self._identity[(path, context)] = (key, stat)
         try:
             with open(self._entry(key), encoding="utf-8") as fh:
                 entry = json.load(fh)
@@ -83,9 +86,10 @@ class LintCache:
             self.hits += 1
         return report
 
-    def store(self, path: str, report: Report) -> None:
-        """Remember ``report`` for ``path`` unless the file changed since :meth:`lookup`."""
-        known = self._identity.pop(path, None)
+    def store(self, path: str, report: Report, context: str = "") -> None:
+        """Remember ``report`` for ``path`` (asked with ``context``) unless the file changed
+        since :meth:`lookup`."""
+        known = self._identity.pop((path, context), None)
         if known is None or self.problem is not None:
             return
         key, stat = known
@@ -98,7 +102,7 @@ class LintCache:
             if isinstance(exc, OSError):
                 self.problem = f"cannot write the cache in {self.directory} ({exc.strerror or exc})"
 
-    def _key(self, path: str) -> tuple[str, tuple[int, ...]]:
+    def _key(self, path: str, context: str) -> tuple[str, tuple[int, ...]]:
         import hashlib
 
         st = os.stat(path)
@@ -108,7 +112,7 @@ class LintCache:
         else:
             identity = ["metadata", os.path.realpath(path), *stat]
         digest = hashlib.sha256(self.salt)
-        digest.update(json.dumps(identity).encode("utf-8", "surrogateescape"))
+        digest.update(json.dumps([identity, context]).encode("utf-8", "surrogateescape"))
         return digest.hexdigest(), stat
 
     def _entry(self, key: str) -> Path:

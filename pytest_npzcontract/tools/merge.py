@@ -55,7 +55,7 @@ class MergeResult:
 def merge_files(paths: Sequence[str | os.PathLike], output: str | os.PathLike, *,
                 strategy: str = "preserve_separate",
                 mode: ValidationMode | str = ValidationMode.STRICT, config: Any = None,
-                profile: str = "canonical", compressed: bool = True,
+                profile: str | None = None, compressed: bool = True, project: Any = None,
                 rtol: float = DEFAULT_RTOL) -> MergeResult:
     """Merge ``paths`` into ``output`` (see the module documentation).
 
@@ -69,7 +69,8 @@ def merge_files(paths: Sequence[str | os.PathLike], output: str | os.PathLike, *
                          f"{', '.join(MERGE_STRATEGIES)})")
     with transform(list(paths), tool=TOOL, operation=OPERATION,
                    parameters={"strategy": strategy, "n_sources": len(paths)}, mode=mode,
-                   config=config, profile=profile, compressed=compressed) as t:
+                   config=config, profile=profile, compressed=compressed,
+                   project=project) as t:
         sources = t.inputs
         counts = [_count(s) for s in sources]
         doses = [get_nphotons(s.metadata) for s in sources]

@@ -93,16 +93,18 @@ def split_mask(arrays: dict[str, Any], *, fraction: float = 0.8, axis: str = "y"
 def split_file(path: str | os.PathLike, *, fraction: float = 0.8, axis: str = "y",
                train_indices: Sequence[int] | None = None, output_dir: str | None = None,
                mode: ValidationMode | str = ValidationMode.STRICT, config: Any = None,
-               profile: str = "canonical", compressed: bool = True) -> list[SplitPart]:
+               profile: str | None = None, compressed: bool = True,
+               project: Any = None) -> list[SplitPart]:
     """Write ``<stem>_train.npz`` and ``<stem>_test.npz`` (in ``output_dir``, default: beside
     the input); both or neither are written. Raises :class:`SplitError` when a part would be
     empty and ``ContractViolation`` when the input cannot be read or a part breaks the
-    contract in ``mode``."""
+    contract in ``mode``. Parts are judged as :func:`~.transform.transform` judges outputs:
+    by ``project`` at their own path (its per-path profile unless ``profile`` is given)."""
     source = os.fspath(path)
     stem = os.path.splitext(os.path.basename(source))[0]
     directory = output_dir if output_dir is not None else os.path.dirname(source)
     with transform(source, tool=TOOL, operation=OPERATION, mode=mode, config=config,
-                   profile=profile, compressed=compressed) as t:
+                   profile=profile, compressed=compressed, project=project) as t:
         mask, how = split_mask(t.arrays, fraction=fraction, axis=axis,
                                train_indices=train_indices)
         parts = []

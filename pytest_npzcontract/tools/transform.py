@@ -36,7 +36,6 @@ import numpy as np
 
 from ..base.errors import ContractViolation, NpzContractWarning
 from ..base.modes import ValidationMode
-from ..contract.checker import check_arrays
 from ..contract.keys import DATA_001, Contract
 from ..io.reader import load_npz
 from ..io.writer import fsync_directory, save_npz
@@ -121,13 +120,18 @@ class Transformation:
 def transform(inputs: PathLike | Sequence[PathLike], *, tool: str, operation: str,
               parameters: Mapping[str, Any] | None = None,
               mode: ValidationMode | str = ValidationMode.STRICT, config: Any = None,
-              profile: str = "canonical", compressed: bool = True,
-              check: bool = True) -> Iterator[Transformation]:
+              profile: str | None = None, compressed: bool = True,
+              check: bool = True, project: Any = None) -> Iterator[Transformation]:
     """Load ``inputs`` with :func:`load_npz`, yield a :class:`Transformation`, then record,
     check and write every staged output (see the module documentation).
 
-    ``mode``, ``config`` and ``profile`` are passed to :func:`check_arrays` for each output;
-    ``check=False`` skips the contract check (the record and the atomic write remain).
+    Each output is judged by ``project`` (a :class:`~pytest_npzcontract.tools.project.Project`;
+    default: the one found upward from the working directory) as the file it will be:
+    ``npzcontract lint`` on the written output gives the same verdict. ``mode``, ``config``
+    (parameters to expect; default the project's ``expect``) and ``profile`` (default: the
+    output path's per-path profile, else its scaling pair, else canonical) override the
+    project's; ``check=False`` skips the contract check (the record and the atomic write
+    remain).
     Raises :class:`ContractViolation` if an input cannot be read safely or an output breaks
     the contract; ``ValueError`` for bad arguments (no input, no output).
     """
@@ -135,6 +139,10 @@ def transform(inputs: PathLike | Sequence[PathLike], *, tool: str, operation: st
     if not paths:
         raise ValueError("transform needs at least one input file")
     mode = ValidationMode.coerce(mode)
+    if check and project is None:
+        from .project import Project
+
+        project = Project.load()
     loaded = [_load(p) for p in paths]
     t = Transformation(loaded, tool, operation, parameters)
     yield t
@@ -148,7 +156,7 @@ def transform(inputs: PathLike | Sequence[PathLike], *, tool: str, operation: st
                                       inputs=inputs_record)
         _add_paths(metadata["data_transformations"][-1], loaded)
         if check:
-            _check(out, metadata, mode, config, profile)
+            _check(project, out, metadata, mode, config, profile)
         prepared.append((out, metadata))
     _write_all(prepared, compressed)
 
@@ -209,10 +217,10 @@ def _add_paths(record: dict, loaded: list[Input]) -> None:
         entry["path"] = source.path
 
 
-def _check(out: Output, metadata: dict, mode: ValidationMode, config: Any,
-           profile: str) -> None:
-    report = check_arrays(out.arrays, metadata, mode=mode, config=config, profile=profile,
-                          name=out.path)
+def _check(project: Any, out: Output, metadata: dict, mode: ValidationMode, config: Any,
+           profile: str | None) -> None:
+    report = project.judge_arrays(out.arrays, metadata, path=out.path, mode=mode,
+                                  config=config, profile=profile)
     if not report.ok:
         raise ContractViolation(findings=report.errors)
     for finding in report.warnings:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import clirun
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -34,9 +35,7 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run(*args: str) -> dict:
-    result = CliRunner().invoke(cli, ["lint", "--format", "json", *args])
-    assert result.exit_code in (0, 1), result.output
-    return json.loads(result.stdout)
+    return clirun.lint_json(*args)
 
 
 def cached(document: dict) -> int:

@@ -7,12 +7,11 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import clirun
 import jsonschema
 import pytest
-from click.testing import CliRunner
 
 from pytest_npzcontract.base.report import Finding, Report
-from pytest_npzcontract.cli import cli
 from pytest_npzcontract.cli.render import RENDERERS, LintRun, Skipped
 from pytest_npzcontract.contract.rules import RULES
 from pytest_npzcontract.physics.factory import write_dataset
@@ -22,7 +21,7 @@ SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json")
 
 
 def lint(fmt: str, *paths: str):
-    return CliRunner().invoke(cli, ["lint", "--no-config", "--format", fmt, *paths])
+    return clirun.lint("--format", fmt, *paths, config=False)
 
 
 #: The fixtures hold no info finding by default: this level makes legacy keys one (a SARIF note).

@@ -7,11 +7,11 @@ import os
 import re
 from pathlib import Path
 
+import clirun
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from pytest_npzcontract.cli import cli, main
+from pytest_npzcontract.cli import main
 from pytest_npzcontract.physics.factory import write_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,8 +31,7 @@ LINE = re.compile(r"^(?P<file>\S+): (\[(?P<key>[^\]]+)\] )?(?P<sev>error|warning
 def lint(*args: str, search_config: bool = False):
     """Run ``npzcontract lint``; configuration files are ignored unless ``search_config``
     (which also allows ``--config``)."""
-    options = [] if search_config else ["--no-config"]
-    return CliRunner().invoke(cli, ["lint", *options, *args])
+    return clirun.lint(*args, config=search_config)
 
 
 def as_json(result) -> dict:

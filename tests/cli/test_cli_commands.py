@@ -10,10 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import clirun
 import pytest
-from click.testing import CliRunner
 
-from pytest_npzcontract.cli import cli
 from pytest_npzcontract.io.reader import load_npz
 from pytest_npzcontract.io.writer import save_npz
 from pytest_npzcontract.metadata.model import add_transformation, merge_metadata
@@ -26,7 +25,7 @@ SCRIPT = Path(sys.executable).with_name("npzcontract")
 
 
 def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args))
+    return clirun.npzcontract(*args)
 
 
 def run(*args: str, cwd: Path = ROOT, **kwargs) -> subprocess.CompletedProcess:
@@ -49,7 +48,7 @@ def test_show_prints_arrays_metadata_and_lineage():
         "    |-- split_fraction: 0.5",
         '    `-- split_axis: "y"',
         "",
-        "findings (profile canonical, structural checks, STRICT): none",
+        "findings (profile canonical, mode strict, values scanned): none",
     ]
 
 
@@ -61,7 +60,7 @@ def test_show_json_and_merged_lineage(tmp_path: Path):
                                 inputs={"sim_train.npz": "ab" * 32})
     save_npz(tmp_path / "merged.npz", arrays, merged)
     info = json.loads(invoke("show", "--json", str(tmp_path / "merged.npz")).stdout)
-    assert info["version"] == 1
+    assert info["version"] == 2
     assert info["arrays"]["diffraction"]["shape"] == [4, 64, 64]
     assert info["metadata_encoding"] == "json-unicode"
     assert [s["path"] for s in info["lineage"]["sources"]] == ["sim_train.npz", "sim_test.npz"]
@@ -76,8 +75,12 @@ def test_show_json_and_merged_lineage(tmp_path: Path):
 
 
 def test_show_legacy_and_unreadable_files():
-    legacy = invoke("show", str(FIXTURES / "legacy" / "reference_sim.npz"))
+    strict = invoke("show", str(FIXTURES / "legacy" / "reference_sim.npz"))
+    assert strict.exit_code == 1  # as lint: pickled metadata is an error in STRICT
+    assert "error pickled-metadata (policy): [_metadata]" in strict.stdout
+    legacy = invoke("show", "--mode", "warn", str(FIXTURES / "legacy" / "reference_sim.npz"))
     assert legacy.exit_code == 0
+    assert "warning pickled-metadata (policy): [_metadata]" in legacy.stdout
     assert "Y            (4, 64, 64, 1)" in legacy.stdout
     assert "metadata (pickled-json):" in legacy.stdout
     bare = invoke("show", str(FIXTURES / "legacy" / "no_metadata.npz")).stdout

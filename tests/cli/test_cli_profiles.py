@@ -5,23 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import clirun
 import pytest
-from click.testing import CliRunner
 
 from pytest_npzcontract import load_npz, save_npz
-from pytest_npzcontract.cli import cli
 from pytest_npzcontract.physics.factory import write_dataset
 
 
 def lint(*args: str, cwd: Path) -> object:
-    import os
-
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(cli, ["lint", *map(str, args)])
-    finally:
-        os.chdir(old)
+    return clirun.lint(*args, cwd=cwd)
 
 
 def _no_nphotons(path: Path) -> Path:

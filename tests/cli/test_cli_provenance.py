@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 import os
 
+import clirun
 import pytest
-from click.testing import CliRunner
 
 from pytest_npzcontract import assert_metadata_preserved, load_npz
-from pytest_npzcontract.cli import cli
 from pytest_npzcontract.physics.factory import write_dataset
 
 
 def run(*args):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
+    result = clirun.npzcontract(*args)
     return result.exit_code, result.output
 
 

@@ -189,6 +189,26 @@ def test_installed_hook_blocks_a_commit_of_broken_data(snapshot, tmp_path: Path)
 
 
 @pytest.mark.slow
+def test_warn_mode_warnings_reach_the_committer_without_verbose(snapshot, tmp_path: Path):
+    """In WARN mode a legacy file passes, and its warnings are printed to the committer:
+    the published hook is ``verbose: true``, so no ``--verbose`` is needed."""
+    source, sha, env = snapshot
+    repo = new_repo(tmp_path / "data", env)
+    shutil.copy(FIXTURES / "legacy" / "reference_sim.npz", repo / "sim.npz")
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {source}\n    rev: {sha}\n    hooks:\n      - id: npz-contract\n"
+        "        args: [--mode, warn]\n")
+    sh(PRE_COMMIT, "install", cwd=repo, env=env)
+    sh("git", "add", ".pre-commit-config.yaml", cwd=repo, env=env)
+    result = commit(repo, env, "sim.npz")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert re.search(r"NPZ data contract \(DATA-001\)\.+Passed", out)
+    assert "sim.npz: [_metadata] warning pickled-metadata" in out
+    assert "1 file checked: 1 passed, 0 failed; 0 errors, 2 warnings" in out
+
+
+@pytest.mark.slow
 def test_the_projects_own_config_lints_its_fixtures(snapshot):
     source, _, env = snapshot
     for hook_id in ("npz-contract", "npz-contract-legacy"):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
+import clirun
 
-from pytest_npzcontract.cli import cli
 from pytest_npzcontract.physics.factory import write_dataset
 
 
 def show(*args: str):
-    return CliRunner().invoke(cli, ["show", *map(str, args)])
+    return clirun.npzcontract("show", *args)
 
 
 def test_show_prints_recorded_and_estimated_nphotons(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import clirun
 import pytest
 from click.testing import CliRunner
 
@@ -22,9 +23,7 @@ def make(root: Path, *names: str) -> None:
 
 
 def linted(*args: str) -> list[str]:
-    result = CliRunner().invoke(cli, ["lint", "--no-config", "--format", "json", *args])
-    assert result.exit_code in (0, 1), result.output
-    return sorted(f["file"] for f in json.loads(result.stdout)["files"])
+    return sorted(f["file"] for f in clirun.lint_json(*args, config=False)["files"])
 
 
 @pytest.fixture

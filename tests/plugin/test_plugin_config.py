@@ -188,6 +188,6 @@ def test_show_prints_the_findings_after_the_lineage(tmp_path):
         "objectGuess": arrays["objectGuess"].astype(np.complex128)})
     out = CliRunner().invoke(cli, ["show", str(path)]).stdout
     assert out.index("lineage:") < out.index("findings (profile canonical")
-    assert "error dtype-precision: [objectGuess]" in out
+    assert "error dtype-precision (policy): [objectGuess]" in out
     clean = CliRunner().invoke(cli, ["show", str(tmp_path / "a.npz")]).stdout
-    assert clean.rstrip().endswith("findings (profile canonical, structural checks, STRICT): none")
+    assert clean.rstrip().endswith("findings (profile canonical, mode strict, values scanned): none")
