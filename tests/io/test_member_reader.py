@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import io
+import random
 import struct
 import zipfile
 import zlib
@@ -103,7 +104,7 @@ def test_stored_sizes_must_agree():
 
 @pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2])
 def test_a_stream_cut_short_is_truncated(method):
-    zf = archive(method, bytes(range(256)) * 4000 + b"tail" * 3000)
+    zf = archive(method, random.Random(0).randbytes(20000))
     info = zf.infolist()[0]
     err = refusal(zf, altered(zf, compress_size=info.compress_size // 2))
     assert str(err).startswith("member 'a.npy' is truncated")
