@@ -46,8 +46,9 @@ def _where(label: str, section: str) -> str:
 
 
 def _mode(value: Any, label: str) -> str:
+    text = _string(value, label)
     try:
-        return ValidationMode.coerce(_string(value, label)).value
+        return ValidationMode.coerce(text).value
     except ValueError as exc:
         raise ConfigError(f"{label}: {exc}") from None
 
