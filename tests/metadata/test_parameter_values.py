@@ -176,3 +176,76 @@ def test_section_and_scale_pair_never_trust_the_structure():
         (None, "count_intensity")
     assert scale_pair(physics(scale_contract_version=None, measurement_domain=None)) is None
     assert scale_pair({}) is None
+
+
+def _violation(metadata, config, **kw):
+    from pytest_npzcontract import ContractViolation, check_parameters
+
+    with pytest.raises(ContractViolation) as info:
+        check_parameters(metadata, config, "strict", **kw)
+    return [f.to_dict() for f in info.value.findings]
+
+
+def test_strict_findings_are_complete():
+    assert _violation(None, {"N": 64}, file="d.npz") == [{
+        "file": "d.npz", "key": "_metadata", "rule": "metadata-missing", "severity": "error",
+        "message": "dataset has no metadata to check the configuration against",
+        "hint": "write datasets with save_npz(..., metadata=...)"}]
+    found = _violation(physics(N=32, nphotons=1e6), {"N": 64, "gridsize": 2}, file="d.npz")
+    assert found == [
+        {"file": "d.npz", "key": "physics_parameters.gridsize", "rule": "parameter-missing",
+         "severity": "error",
+         "message": "metadata records no physics_parameters.gridsize; the configuration "
+                    "expects 2",
+         "hint": "record it when writing: create_metadata({'nphotons': ...}), or "
+                 "npzcontract migrate --nphotons VALUE"},
+        {"file": "d.npz", "key": "N", "rule": "parameter-mismatch", "severity": "error",
+         "message": "N: dataset=32, config=64 (must match exactly)",
+         "hint": "take parameters from the dataset (config_from_metadata)"}]
+
+
+def test_the_tolerance_reaches_the_comparison():
+    from pytest_npzcontract import check_parameters
+
+    assert check_parameters(physics(nphotons=1e6), {"nphotons": 1.01e6}, "strict",
+                            rtol=0.05) == []
+    (f,) = _violation(physics(nphotons=1e6), {"nphotons": 1.01e6}, rtol=1e-3)
+    assert f["message"].endswith("(relative tolerance 0.001)")
+
+
+def test_warn_gives_one_warning_per_finding_as_its_line():
+    import warnings
+
+    from pytest_npzcontract import NpzContractWarning, check_parameters
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = check_parameters(physics(N=32), {"N": 64, "nphotons": 1e6}, "warn",
+                                 file="d.npz")
+    assert [m.name for m in found] == ["N"]
+    assert [w.category for w in caught] == [NpzContractWarning] * 2
+    assert [str(w.message) for w in caught] == [
+        "d.npz: [physics_parameters.nphotons] warning parameter-missing: metadata records no "
+        "physics_parameters.nphotons; the configuration expects 1e+06 (readers that default "
+        "it, e.g. to 1e9, would silently use the wrong dose)",
+        "d.npz: [N] warning parameter-mismatch: N: dataset=32, config=64 (must match exactly)"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert check_parameters(None, {}, "warn") == []
+    assert [str(w.message) for w in caught] == [
+        "<data>: [_metadata] warning metadata-missing: dataset has no metadata to check the "
+        "configuration against"]
+
+
+def test_the_stacklevel_is_passed_on():
+    import warnings
+
+    from pytest_npzcontract import check_parameters
+
+    def helper():
+        return check_parameters(physics(N=32, nphotons=1.0), {"N": 64}, "warn", stacklevel=3)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        helper()
+    assert [w.filename for w in caught] == [__file__]   # not parameters.py
