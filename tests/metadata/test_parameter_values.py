@@ -235,17 +235,3 @@ def test_warn_gives_one_warning_per_finding_as_its_line():
     assert [str(w.message) for w in caught] == [
         "<data>: [_metadata] warning metadata-missing: dataset has no metadata to check the "
         "configuration against"]
-
-
-def test_the_stacklevel_is_passed_on():
-    import warnings
-
-    from pytest_npzcontract import check_parameters
-
-    def helper():
-        return check_parameters(physics(N=32, nphotons=1.0), {"N": 64}, "warn", stacklevel=3)
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        helper()
-    assert [w.filename for w in caught] == [__file__]   # not parameters.py
