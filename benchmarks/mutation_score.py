@@ -5,7 +5,7 @@ with the equivalent mutants listed in ``benchmarks/mutation-equivalents.md`` set
     python benchmarks/mutation_score.py --survivors   # also list survivors not known equivalent
 
 Score = killed / (mutants - equivalent); a timeout counts as killed (the mutant hung the
-tests), "no tests" and "not checked" as not killed. Exit status 1 when a module is below
+tests); "other" (no tests, suspicious) and "unchecked" (not run yet) count as not killed. Exit status 1 when a module is below
 ``--target`` (default 95%)."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         print("no mutmut results: run `mutmut run` first", file=sys.stderr)
         return 2
     print(f"{'module':44} {'mutants':>7} {'killed':>6} {'survived':>8} {'equiv':>5} "
-          f"{'other':>5} {'score':>6}")
+          f"{'other':>5} {'unchecked':>9} {'score':>6}")
     below, listed, stale = [], [], set(known)
     for meta in metas:
         codes = json.loads(meta.read_text())["exit_code_by_key"]
@@ -57,15 +57,17 @@ def main(argv: list[str] | None = None) -> int:
             elif code == 0:
                 count["survived"] += 1
                 listed.append(name)
+            elif code is None:
+                count["unchecked"] += 1
             else:
-                count["other"] += 1  # no tests, not checked, suspicious, segfault
+                count["other"] += 1  # no tests, suspicious, segfault
                 listed.append(f"{name} (exit {code})")
         relevant = len(codes) - count["equivalent"]
         score = 100.0 * count["killed"] / relevant if relevant else 100.0
         if score < args.target:
             below.append(module)
         print(f"{module:44} {len(codes):7} {count['killed']:6} {count['survived']:8} "
-              f"{count['equivalent']:5} {count['other']:5} {score:5.1f}%")
+              f"{count['equivalent']:5} {count['other']:5} {count['unchecked']:9} {score:5.1f}%")
     if args.survivors:
         print("\nnot killed and not listed as equivalent:")
         print("\n".join(f"  {name}" for name in listed) or "  none")

@@ -235,3 +235,16 @@ def test_warn_gives_one_warning_per_finding_as_its_line():
     assert [str(w.message) for w in caught] == [
         "<data>: [_metadata] warning metadata-missing: dataset has no metadata to check the "
         "configuration against"]
+
+
+def test_warnings_point_away_from_the_parameter_module():
+    """The stacklevel reaches warnings.warn (whatever frames wrap the call)."""
+    import warnings
+
+    from pytest_npzcontract import check_parameters
+    from pytest_npzcontract.metadata import parameters
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_parameters(physics(N=32, nphotons=1.0), {"N": 64}, "warn")
+    assert caught and all(w.filename != parameters.__file__ for w in caught)
