@@ -102,7 +102,8 @@ def test_per_source_doses_are_used_only_with_a_usable_source_index(data):
         "source 0 (a.npz) records nphotons=1e+09", "source 1 (b.npz) records nphotons=1e+09"]
     for unusable in (np.repeat(np.arange(2.0), 8),          # not integers
                      np.repeat(np.arange(2), 4),            # not one per frame
-                     np.repeat(np.arange(2), 8).reshape(2, 8)):
+                     np.repeat(np.arange(2), 8).reshape(2, 8),
+                     np.repeat(np.arange(2), 8).reshape(16, 1)):   # one per frame, not 1-D
         arrays = dict(data, source_index=unusable)
         assert dose_findings(arrays, meta(None, sources)) == []
         (f,) = dose_findings(arrays, meta(1e9, sources))

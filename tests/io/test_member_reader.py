@@ -189,9 +189,26 @@ def test_lzma_properties_are_checked_before_a_decoder_exists():
     assert str(refusal(zf, info)) == "LZMA member 'a.npy' has 6-byte properties (expected 5)"
     zf, info = lzma_archive(bytes([225]) + struct.pack("<I", 1 << 16))
     assert str(refusal(zf, info)) == "LZMA member 'a.npy' has invalid properties"
-    zf, info = lzma_archive(bytes([224]) + struct.pack("<I", 1 << 16))
-    with pytest.raises(MemberError):   # valid properties, wrong stream: corrupt, not refused
-        read(zf, info)
+    zf, info = lzma_archive(b"\x5d" + struct.pack("<I", 1 << 16), size=0x8000)
+    assert str(refusal(zf, info)) == \
+        "LZMA member 'a.npy' has 32768-byte properties (expected 5)"
+    zf, info = lzma_archive(b"\x5d" + struct.pack("<I", 1 << 31))
+    assert str(refusal(zf, info)).startswith(
+        "LZMA member 'a.npy' needs a 2,147,483,648-byte dictionary")
+    zf, info = lzma_archive(bytes([5]) + struct.pack("<I", 1 << 16))   # lc + lp > 4
+    err = refusal(zf, info)
+    assert str(err) == ("LZMA member 'a.npy': cannot start decoder (Invalid or unsupported "
+                        "options)") and err.rule == "unreadable"
+
+
+def test_an_lzma_dictionary_exactly_at_the_limit_is_accepted():
+    zf = archive(zipfile.ZIP_LZMA)
+    info = zf.infolist()[0]
+    raw = zf.fp.getvalue()
+    start = info.header_offset + 30 + len("a.npy")
+    dict_size = struct.unpack_from("<I", raw, start + 5)[0]
+    assert read(zf, max_lzma_dict=dict_size) == DATA
+    assert "dictionary" in str(refusal(zf, info, max_lzma_dict=dict_size - 1))
 
 
 def test_an_lzma_header_split_across_reads_is_put_together():
@@ -204,6 +221,8 @@ def test_an_lzma_member_shorter_than_its_header_is_truncated():
     zf = archive(zipfile.ZIP_LZMA)
     err = refusal(zf, altered(zf, compress_size=7))
     assert str(err) == "LZMA member 'a.npy' is truncated in its header"
+    whole_header = refusal(zf, altered(zf, compress_size=9))   # a header and no stream
+    assert "header" not in str(whole_header)
 
 
 def test_the_last_piece_waits_for_the_crc_unless_asked_not_to():
