@@ -149,7 +149,7 @@ contract = { required = ["scan_index"] }
 [tool.npzcontract.custom-profiles.mine]
 extends = "canonical"
 """)
-    copy = pickle.loads(pickle.dumps(s))
+    copy = pickle.loads(pickle.dumps(s))  # noqa: S301 - our own bytes
     assert copy == s
     for name in ("rules", "expect", "profiles", "custom_profiles"):
         assert isinstance(getattr(copy, name), MappingProxyType), name

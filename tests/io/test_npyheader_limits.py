@@ -12,7 +12,7 @@ import pytest
 from rawnpz import npy_bytes, write_members
 
 from pytest_npzcontract import check_file
-from pytest_npzcontract.io.npyheader import MAGIC, HeaderError, read_npy_header, read_exact
+from pytest_npzcontract.io.npyheader import MAGIC, HeaderError, read_exact, read_npy_header
 
 
 def header(text: str | bytes, version=(1, 0), pad=True) -> bytes:
