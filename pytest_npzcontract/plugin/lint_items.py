@@ -2,9 +2,12 @@
 that checks it against the data contract, as pytest-mypy and pytest-ruff collect files.
 
 The plugin registers this module only when ``--npz-lint`` is given, so ordinary runs pay
-nothing for it. Items use the ``[tool.npzcontract]`` configuration found from the invocation
-directory (include/exclude globs, ``.gitignore``, mode, profile, rules, contract, ...) and the
-same lint cache as ``npzcontract lint``; a failing item shows the lint lines::
+nothing for it. Items judge their file through the project of the ``[tool.npzcontract]``
+configuration found from the invocation directory (:class:`~pytest_npzcontract.tools.project.
+Project`: include/exclude globs, ``.gitignore``, mode, per-path profiles, rules, contract,
+...), exactly as ``npzcontract lint`` does and through the same lint cache. A failing item
+shows the lint lines; warning findings are emitted as ``NpzContractWarning`` (the item
+passes); the item's ``user_properties`` name the profile applied::
 
     $ pytest --npz-lint data/
     data/train.npz::npz-lint PASSED
@@ -84,12 +87,22 @@ class NpzLintItem(pytest.Item):
         super().__init__(**kwargs)
         self.add_marker("npz_lint")
         self.cached = False
+        #: The file's report once the item ran (what ``npzcontract lint`` gives the file).
+        self.report: Report | None = None
 
     def runtest(self) -> None:
         report = self._report()
-        self.user_properties.append(("npz_lint_cached", self.cached))
+        self.report = report
+        self.user_properties += [("npz_lint_cached", self.cached),
+                                 ("npz_lint_profile", report.profile)]
         if not report.ok:
             raise NpzLintError(report, _lines(report))
+        import warnings
+
+        from ..base.errors import NpzContractWarning
+
+        for finding in report.warnings:  # as npz_check: warnings show, the item passes
+            warnings.warn(finding.line(with_hint=True), NpzContractWarning, stacklevel=1)
 
     def _report(self) -> Report:
         project = self.config.stash[_PROJECT]
@@ -121,10 +134,8 @@ def _relabel(report: Report, shown: str) -> Report:
     """The report with its file named as the user sees it (relative to the invocation dir)."""
     from dataclasses import replace
 
-    from ..base.report import Report
-
     findings = [replace(f, file=shown) if f.file == report.file else f for f in report.findings]
-    return Report(shown, findings, report.keys, report.metadata, report.metadata_encoding)
+    return replace(report, file=shown, findings=findings)
 
 
 def _lines(report: Report) -> list[str]:

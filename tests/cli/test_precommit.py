@@ -131,7 +131,11 @@ def test_plain_git_hook_reads_the_staged_configuration(tmp_path: Path):
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory) -> tuple[Path, str, dict[str, str]]:
     """This checkout as it is on disk, committed in a scratch repository: (path, sha, env)."""
-    base = tmp_path_factory.mktemp("precommit")
+    return make_snapshot(tmp_path_factory.mktemp("precommit"))
+
+
+def make_snapshot(base: Path) -> tuple[Path, str, dict[str, str]]:
+    """Commit this checkout, as it is on disk, in a scratch repository under ``base``."""
     env = git_env(base)
     env["PRE_COMMIT_HOME"] = str(base / "cache")
     listed = sh("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard",

@@ -149,9 +149,15 @@ def test_missing_metadata_needs_nphotons_and_n_defaults_to_the_probe(tmp_path: P
     refused = migrate(path, "--in-place")
     assert refused.exit_code == 2
     assert "the file has no metadata: give --nphotons" in refused.stderr
-    assert migrate(path, "--in-place", "--nphotons", "2e5", "--gridsize", "2").exit_code == 0
+    before = path.read_bytes()
+    wrong = migrate(path, "--in-place", "--nphotons", "2e5", "--gridsize", "2")
+    assert wrong.exit_code == 1     # the frames say ~1e4: the output would fail lint
+    assert "the output would not pass profile canonical: [diffraction] nphotons-inconsistent" \
+        in wrong.stdout
+    assert path.read_bytes() == before
+    assert migrate(path, "--in-place", "--nphotons", "1e4", "--gridsize", "2").exit_code == 0
     _, metadata = load_npz(path)
-    assert metadata["physics_parameters"] == {"nphotons": 2e5, "N": 64, "gridsize": 2}
+    assert metadata["physics_parameters"] == {"nphotons": 1e4, "N": 64, "gridsize": 2}
 
 
 def test_conflicting_values_are_refused_and_the_file_is_untouched(tmp_path: Path):
