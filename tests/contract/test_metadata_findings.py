@@ -86,8 +86,8 @@ def test_missing_and_mismatched_parameters(base):
          "metadata records no physics_parameters.nphotons (readers that default it, e.g. to "
          "1e9, would silently use the wrong dose)")]
     assert report.findings[[f.rule for f in report.findings].index("parameter-missing")].hint \
-        == ("record it when writing: create_metadata({'nphotons': ...}), or npzcontract "
-            "migrate --nphotons VALUE")
+        == ("record it when writing: create_metadata({'nphotons': ...}), or run "
+            "`npzcontract migrate --in-place --nphotons VALUE FILE`")
     mismatches = said(report, "parameter-mismatch")
     assert ("parameter-mismatch", "N", "warning",
             "metadata says N=32 but the diffraction frames are 64x64") in mismatches

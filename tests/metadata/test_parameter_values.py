@@ -197,8 +197,8 @@ def test_strict_findings_are_complete():
          "severity": "error",
          "message": "metadata records no physics_parameters.gridsize; the configuration "
                     "expects 2",
-         "hint": "record it when writing: create_metadata({'nphotons': ...}), or "
-                 "npzcontract migrate --nphotons VALUE"},
+         "hint": "record it when writing: create_metadata({'gridsize': ...}), or run "
+                 "`npzcontract migrate --in-place --gridsize VALUE FILE`"},
         {"file": "d.npz", "key": "N", "rule": "parameter-mismatch", "severity": "error",
          "message": "N: dataset=32, config=64 (must match exactly)",
          "hint": "take parameters from the dataset (config_from_metadata)"}]
