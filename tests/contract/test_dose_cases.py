@@ -150,3 +150,33 @@ def test_bad_factors_are_refused_by_name(factor):
 def test_good_factors_become_floats():
     assert validate_factor(3) == 3.0 and type(validate_factor(3)) is float
     assert validate_factor(1.0001) == 1.0001
+
+
+def test_a_source_without_a_path_is_named_by_its_index(data):
+    arrays = dict(data, source_index=np.repeat(np.arange(2), 8))
+    sources = [{"nphotons": 1e6}, {"nphotons": 1e9}]
+    assert [f.message.split(" but ")[0] for f in dose_findings(arrays, meta(None, sources))] \
+        == ["source 1 records nphotons=1e+09"]
+
+
+def test_an_undetermined_source_does_not_stop_the_others_being_judged(data):
+    frames = data["diffraction"].copy()
+    frames[:8] = 0                       # source 0: no photons, no estimate
+    arrays = dict(data, diffraction=frames, source_index=np.repeat(np.arange(2), 8))
+    sources = [{"path": "dark.npz", "nphotons": 1e9}, {"path": "b.npz", "nphotons": 1e9}]
+    assert [f.message.split(" but ")[0] for f in dose_findings(arrays, meta(None, sources))] \
+        == ["source 1 (b.npz) records nphotons=1e+09"]
+
+
+def test_a_dose_exactly_the_factor_away_passes(tmp_path, data):
+    import json
+
+    from pytest_npzcontract.physics.estimate import estimate_nphotons
+
+    members = dict(data, _metadata=np.array(json.dumps(meta(1e6))))
+    estimate = estimate_nphotons(write_members(tmp_path / "e.npz", members)).value
+    assert estimate and 5e5 < estimate < 2e6
+    assert dose_findings(data, meta(estimate / 2)) == []
+    assert dose_findings(data, meta(estimate * 2)) == []
+    assert dose_findings(data, meta(estimate / 2.001))
+    assert dose_findings(data, meta(estimate * 2.001))
