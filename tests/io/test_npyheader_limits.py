@@ -139,6 +139,9 @@ def test_bad_dtypes_are_refused_in_words(descr, said):
      ".npy header is not a Python literal dict"),
     ("{'descr': __import__('os'), 'fortran_order': False, 'shape': (3,)}",
      ".npy header is not a Python literal dict"),
+    ("{[1]: 2}", ".npy header is not a Python literal dict"),                  # TypeError
+    ("-" * 3000 + "1", ".npy header is not a Python literal dict"),           # RecursionError
+    ("-" * 20000 + "1", ".npy header is not a Python literal dict"),          # MemoryError
     ("{'descr': '<f4', 'fortran_order': 0, 'shape': (3,)}",
      "fortran_order must be True or False, not 0"),
     ("{'descr': '<f4', 'fortran_order': 'False', 'shape': (3,)}",
