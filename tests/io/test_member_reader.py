@@ -288,3 +288,12 @@ def test_the_zlib_inflater_reports_pending_output():
     assert out == DATA and inflater.needs_input
     whole = ZlibInflater()
     assert whole.decompress(data) == DATA and whole.eof and whole.needs_input
+
+
+def test_the_default_backend_reads_large_members():
+    big = random.Random(1).randbytes(1 << 16) * 24           # 1.5 MiB, compresses a little
+    zf = archive(zipfile.ZIP_DEFLATED, big)
+    assert deflate_backend() is members.fastest_inflater
+    assert read(zf, step=1 << 18) == big
+    inflater = members.fastest_inflater()
+    assert isinstance(inflater, ZlibInflater) and inflater.decompress(b"\x03\x00") == b""
