@@ -8,7 +8,7 @@ import pytest
 from pytest_npzcontract.contract.keys import DATA_001
 from pytest_npzcontract.contract.profiles import PROFILES, derive_profile
 
-ALLOWED = "extends, require, drop, retype, keys, sizes, description"
+ALLOWED = "extends, require, drop, retype, keys, sizes, description, single_dose"
 
 
 def test_a_bare_extension_inherits_everything_but_its_name():
