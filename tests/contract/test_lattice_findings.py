@@ -70,3 +70,11 @@ def test_a_cube_stored_frames_last_is_said_with_the_evidence():
                       "transposes it)")
     clean = check_arrays(cube, create_metadata({"N": 64, "nphotons": 1e6}, "t"), mode="warn")
     assert "transposed-layout" not in clean.rules()
+
+
+def test_a_cube_of_frames_is_still_judged_for_its_dose():
+    """A cube's layout totals and the dose estimate both see every chunk."""
+    cube = dict(simulate_dataset(n_images=64, N=64, nphotons=1e6, seed=4).arrays)
+    report = check_arrays(cube, create_metadata({"N": 64, "nphotons": 1e9}, "t"), mode="warn")
+    assert "nphotons-inconsistent" in report.rules()
+    assert "transposed-layout" not in report.rules()
