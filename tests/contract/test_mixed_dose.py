@@ -28,7 +28,7 @@ def merged(first, second, doses, paths=("low.npz", "high.npz"), **top):
                   source_index=np.repeat(np.arange(2), 8))
     meta = create_metadata({"N": 64, **top}, "merge")
     meta["source_datasets"] = [
-        {"path": p, **({} if d is None else {"nphotons": d})} for p, d in zip(paths, doses)]
+        {"path": p, **({} if d is None else {"nphotons": d})} for p, d in zip(paths, doses, strict=True)]
     return arrays, meta
 
 
