@@ -74,3 +74,12 @@ def test_a_dose_chosen_by_the_merge_is_not_a_mix(parts):
     assert said(arrays, meta) == []
     meta["merge_info"] = {"nphotons_chosen": 2e6}          # not the recorded one
     assert said(arrays, meta) != []
+
+
+def test_a_mix_is_found_without_metadata_or_with_a_strange_merge_record(parts):
+    low, high, _ = parts
+    arrays, meta = merged(low, high, (1e4, 1e8))
+    report = check_arrays(arrays, None, mode="warn", profile="train")
+    assert RULE in report.rules()
+    meta["merge_info"] = "by hand"
+    assert said(arrays, meta) != []
