@@ -44,9 +44,11 @@ def check_values(run: Run, arrays: Mapping[str, Any], diff: str | None) -> None:
         array, stats, layout = arrays[key], outcomes[key], layouts[key]
         if isinstance(stats, HeaderError):
             run.add(stats.rule, key, f"while reading values: {stats}")
+            run.broken.add(key)  # said once: the unread-member pass skips it
             continue
         if isinstance(stats, CORRUPTION_ERRORS):
             run.add("unreadable", key, f"corrupt data ({corruption(stats)})")
+            run.broken.add(key)
             continue
         if stats.nonfinite:
             run.add("non-finite", key, f"{stats.nan:,} NaN and {stats.inf:,} infinite value(s) "
