@@ -96,7 +96,7 @@ def test_each_bad_value_is_refused_in_words(tmp_path, body, said):
 
 def test_every_value_is_normalized(tmp_path):
     s = loaded(tmp_path, """
-include = "*.npz"
+include = ["*.npz"]
 respect_gitignore = false
 cache = false
 require_files = true
@@ -105,7 +105,7 @@ cache_strategy = "content"
 nphotons_factor = 3
 rtol = 0
 jobs = 3
-expect = { nphotons = 2, N = "64" }
+expect = { nphotons = 2, N = 64 }
 [tool.npzcontract.profiles]
 "data/raw/**" = "raw"
 "data/raw/fly/**" = "fly64"

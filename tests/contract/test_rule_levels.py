@@ -52,16 +52,17 @@ def f(rule, severity="error", hint=""):
     return Finding("x.npz", "k", rule, severity, "m", hint)
 
 
-def test_fix_lines_use_the_findings_hint_when_they_agree():
+def test_fix_lines_give_each_distinct_hint_once():
     assert fix_lines([f("legacy-key", hint="run migrate"), f("legacy-key", hint="run migrate")]) \
         == ["fix legacy-key: run migrate"]
     assert fix_lines([f("legacy-key", hint="a"), f("legacy-key", hint="b")]) == \
-        [f"fix legacy-key: {RULES['legacy-key'].fix}"]
+        ["fix legacy-key: a", "fix legacy-key: b"]
     assert fix_lines([f("legacy-key", hint="a"), f("legacy-key", hint="")]) == \
-        [f"fix legacy-key: {RULES['legacy-key'].fix}"]
+        ["fix legacy-key: a", f"fix legacy-key: {RULES['legacy-key'].fix}"]
     assert fix_lines([f("bad-ndim"), f("not-normalized", "warning", "scale it"),
                       f("non-finite", "info", "x")]) == \
         [f"fix bad-ndim: {RULES['bad-ndim'].fix}", "fix not-normalized: scale it"]
     assert fix_lines([f("made-up-rule")]) == []
     assert fix_lines([f("made-up-rule", hint="do this")]) == ["fix made-up-rule: do this"]
+    assert fix_lines([f("legacy-key", hint="two\nlines")]) == ["fix legacy-key: two\\nlines"]
     assert fix_lines([]) == []
