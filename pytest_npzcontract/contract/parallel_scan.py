@@ -9,11 +9,12 @@ with fewer files than N). Results come back per key and the caller reports them 
 so the findings are the same as a serial scan's.
 
 Memory: each member in flight holds at most one raw read (``READ_BYTES``, 1 MiB), the piece
-being inflated and the piece held back for the CRC (two ``chunk_bytes`` steps, 4 MiB each by
+being inflated and the piece held back for the CRC (two ``chunk_bytes`` steps, 1 MiB each by
 default) and up to three chunk-sized temporaries of the statistics (the whole-number test, the
-dose estimator's), so ``threads`` members add at most about ``threads * (1 MiB + 5 *
-chunk_bytes)``: 42 MiB for two threads at the defaults (``benchmarks/bench_parallel.py``
-measures it: 20 MiB serial, 37 MiB with two threads).
+dose estimator's), plus about 1 MiB of the interpreter's and NumPy's own, so ``threads``
+members add at most about ``threads * (2 MiB + 5 * chunk_bytes)``: 14 MiB for two threads at
+the defaults (``benchmarks/bench_parallel.py`` measured 7.4 MiB serial, 13.9 MiB with two
+threads).
 
 >>> results = scan_members(arrays, keys, observe_for, threads=2)
 >>> stats_or_error = results["diffraction"]
