@@ -155,8 +155,6 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-@pytest.mark.xfail(reason="tools/migrate <-> migrate_estimate: removed on branch "
-                   "issue-17-migrate (the lead drops this mark when it lands)", strict=False)
 def test_no_import_cycles():
     """No two modules import each other, directly or through others, in any form: a
     package's ``__init__`` importing its own submodules counts as well."""

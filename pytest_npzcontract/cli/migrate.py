@@ -1,12 +1,17 @@
-"""``npzcontract migrate``: legacy files to the canonical form, verified and atomic."""
+"""``npzcontract migrate``: legacy files to the form of their profile (or ``--to`` another),
+checked against that profile, verified and atomic."""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from .common import PROG, CliError
+
+if TYPE_CHECKING:
+    from ..tools.project import Project
 
 
 class _Nphotons(click.ParamType):
@@ -50,25 +55,44 @@ class _Nphotons(click.ParamType):
               "(paths relative to it; each file in place or to its 'output').")
 @click.option("--check", is_flag=True, help="With --plan: print each file's plan and the "
               "summary; write nothing.")
+@click.option("--to", "to", metavar="PROFILE", default=None,
+              help="Convert to this profile's form (e.g. raw -> canonical renames diff3d); "
+              "default: each file keeps the form of its own profile.")
+@click.option("--profile", metavar="NAME", default=None,
+              help="The files' own profile, for every file (default: the per-path "
+              "[tool.npzcontract.profiles] table, else the scaling pair, else canonical).")
+@click.option("--mode", type=click.Choice(["strict", "warn", "permissive"], case_sensitive=False),
+              default=None, help="Mode the output is checked in (default: the configuration's).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Read [tool.npzcontract] from this file instead of searching upward.")
+@click.option("--no-config", is_flag=True, help="Ignore any configuration file.")
 @click.pass_context
 def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_place: bool,
             dry_run: bool, force: bool, sqrt: bool | None, nphotons: float | str | None,
             n_pixels: int | None, gridsize: int | None, plan_file_path: str | None,
-            check: bool) -> None:
-    """Convert legacy datasets to the canonical form, recording a transformation.
+            check: bool, to: str | None, profile: str | None, mode: str | None,
+            config_file: str | None, no_config: bool) -> None:
+    """Convert legacy datasets to the form of their profile, recording a transformation.
 
-    diff3d -> diffraction, integer diffraction -> float32, 4-D Y squeezed, pickled metadata ->
-    JSON text, missing metadata added from the options. Every array not converted is verified
-    bit-identical in the written file before it replaces anything. With --output, files that are
-    already canonical are copied unchanged, so the output holds every input. Read-only files
-    are not replaced in place without --force.
+    Each file keeps the form of its profile (a raw file keeps diff3d); --to PROFILE converts
+    to another form (diff3d -> diffraction for canonical). Integer diffraction -> float32
+    amplitude, 4-D Y squeezed, wide dtypes cast down, pickled metadata -> JSON text, missing
+    metadata added from the options. The output is checked against the target profile, and
+    every array not converted is verified bit-identical in the written file, before it replaces
+    anything; an output that would not pass is not written (exit 1). With --output, files
+    already in form are copied unchanged, so the output holds every input. Read-only files are
+    not replaced in place without --force.
     """
     from ..base.errors import ContractViolation
     from ..tools.migrate import MigrateOptions, MigrationError, apply_plan, plan_file
 
+    project = _project(config_file, no_config, mode, profile, to)
+    if plan_file_path is not None and profile is not None:
+        raise CliError("--plan takes profiles from its entries ('profile', 'to'): do not "
+                       "combine it with --profile")
     if plan_file_path is not None:
         _run_plan(ctx, plan_file_path, files, output, in_place, dry_run or check, force,
-                  (sqrt, nphotons, n_pixels, gridsize))
+                  (sqrt, nphotons, n_pixels, gridsize, to), project)
         return
     if check:
         raise CliError("--check goes with --plan FILE (for files, use --dry-run)")
@@ -82,11 +106,12 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
                        "(use --force, or make it writable)", err=True)
         if locked:
             ctx.exit(1)
-    options = MigrateOptions(sqrt=sqrt, nphotons=nphotons, N=n_pixels, gridsize=gridsize)
+    options = MigrateOptions(sqrt=sqrt, nphotons=nphotons, N=n_pixels, gridsize=gridsize,
+                             to=to, profile=profile)
     plans, status = [], 0
     for source, target in zip(files, targets, strict=True):
         try:
-            plans.append((plan_file(source, options), target))
+            plans.append((plan_file(source, options, project, output=target), target))
         except ContractViolation as exc:
             status = 1
             for finding in exc.findings:
@@ -106,7 +131,7 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
             status = 1
             click.echo("\n".join(f"  error: {p.message}" for p in plan.problems))
             continue
-        click.echo("\n".join(f"  {c.text}" for c in plan.conversions) or "  already canonical")
+        click.echo("\n".join(f"  {c.text}" for c in plan.conversions) or f"  {plan.in_form}")
         if not plan.needed and target not in (None, plan.source) and not _same(plan.source,
                                                                                target):
             if dry_run:
@@ -133,6 +158,25 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
         click.echo(f"  verified: {kept} array(s) bit-identical, "
                    f"{len(plan.arrays) - kept} converted; wrote {target}")
     ctx.exit(status)
+
+
+def _project(config_file: str | None, no_config: bool, mode: str | None, profile: str | None,
+             to: str | None) -> Project:
+    """The project with the command line's mode (``--profile`` and ``--to`` go into the
+    migration's options); both must name a known profile."""
+    from ..contract.config import ConfigError
+    from ..tools.project import Project
+
+    try:
+        project = Project.load(config_file, search=not no_config, mode=mode)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    known = project.settings.registry()
+    for option, name in (("--profile", profile), ("--to", to)):
+        if name is not None and name not in known:
+            raise CliError(f"{option}: unknown profile {name!r} (choose from "
+                           f"{', '.join(known)})")
+    return project
 
 
 def _read_only(path: str) -> bool:
@@ -199,7 +243,8 @@ def _migration_targets(files: tuple[str, ...], output: str | None, in_place: boo
 
 
 def _run_plan(ctx: click.Context, plan_path: str, files: tuple[str, ...], output: str | None,
-              in_place: bool, check: bool, force: bool, per_file: tuple) -> None:
+              in_place: bool, check: bool, force: bool, per_file: tuple, project: Project
+              ) -> None:
     from pathlib import Path
 
     from ..tools.migrate_plan import PlanError, read_plan, run_plan, summary_table
@@ -207,12 +252,19 @@ def _run_plan(ctx: click.Context, plan_path: str, files: tuple[str, ...], output
     if files or output or in_place or force or any(v is not None for v in per_file):
         raise CliError("--plan takes its files and values from the plan: do not combine it "
                        "with FILE arguments, --output, --in-place, --force, --sqrt, "
-                       "--nphotons, --N or --gridsize")
+                       "--nphotons, --N, --gridsize or --to")
     try:
         entries = read_plan(plan_path)
     except PlanError as exc:
         raise CliError(str(exc)) from None
-    outcomes = run_plan(entries, check=check, echo=click.echo)
+    known = project.settings.registry()
+    for entry in entries:
+        for field in ("to", "profile"):
+            name = getattr(entry.options, field)
+            if name is not None and name not in known:
+                raise CliError(f"{plan_path}: datasets entry {entry.index}: {field!r}: unknown "
+                               f"profile {name!r} (choose from {', '.join(known)})")
+    outcomes = run_plan(entries, check=check, echo=click.echo, project=project)
     click.echo("")
     if check:
         click.echo("check only: nothing written")

@@ -243,8 +243,8 @@ def _check_keys(run: Run, arrays: dict[str, Array]) -> None:
         if spec.legacy and key in arrays:
             run.add("legacy-key", key,
                     f"legacy key '{key}' ({spec.description}); the canonical key is "
-                    f"'{spec.replaces}'", hint=f"npzcontract migrate renames it to "
-                    f"'{spec.replaces}'")
+                    f"'{spec.replaces}'", hint="run `npzcontract migrate --in-place FILE` "
+                    f"(renames it to '{spec.replaces}')")
     stand_ins = {s.replaces for k, s in run.contract.keys.items() if s.replaces and k in arrays}
     for key in run.contract.required:
         if key not in present and key not in stand_ins:
@@ -255,7 +255,8 @@ def _check_keys(run: Run, arrays: dict[str, Array]) -> None:
     if "nphotons" in arrays and "nphotons" not in run.contract.keys:
         run.add("legacy-key", "nphotons",
                 "top-level 'nphotons' array is the legacy way to record the dose",
-                hint="store it as _metadata.physics_parameters.nphotons (npzcontract migrate)")
+                hint="run `npzcontract migrate --in-place FILE` (moves it to "
+                "_metadata.physics_parameters.nphotons)")
 
 
 def _check_layout(run: Run, arrays: dict[str, Array]) -> dict[str, tuple[int, ...]]:
@@ -271,10 +272,12 @@ def _check_layout(run: Run, arrays: dict[str, Array]) -> dict[str, tuple[int, ..
             if not array.dtype.hasobject and spec.wider_than_allowed(array.dtype):
                 run.add("dtype-precision", key, f"dtype {array.dtype} where the contract "
                         f"expects {spec.expected_dtype()}: the same kind at a wider precision",
-                        hint=f"cast when writing: arr.astype('{spec.dtypes[0]}')")
+                        hint=f"cast when writing: arr.astype('{spec.dtypes[0]}'), or run "
+                        "`npzcontract migrate --in-place FILE`")
             else:
-                hint = ("intensity counts belong in diff3d or need sqrt: npzcontract migrate "
-                        "--sqrt" if spec.values == "amplitude" and array.dtype.kind in "iu" else
+                hint = ("run `npzcontract migrate --in-place --sqrt FILE` (stores "
+                        "sqrt(counts)), or use profile count-intensity"
+                        if spec.values == "amplitude" and array.dtype.kind in "iu" else
                         f"cast when writing: arr.astype('{spec.dtypes[0]}')" if spec.dtypes
                         else None)
                 run.add("bad-dtype", key, f"dtype {array.dtype} where the contract expects "
@@ -292,7 +295,8 @@ def _check_layout(run: Run, arrays: dict[str, Array]) -> dict[str, tuple[int, ..
             if array.ndim in spec.legacy_ndim and shape[-1] == 1:
                 run.add("legacy-key", key, f"{key} is {array.ndim}-D {shape} with a trailing "
                         f"axis of 1 (legacy layout); expected {spec.expected_layout()}",
-                        hint="squeeze the last axis (npzcontract migrate)")
+                        hint="run `npzcontract migrate --in-place FILE` (squeezes the last "
+                        "axis)")
                 shape = shape[:-1]
             else:
                 run.add("bad-ndim", key, f"{key} is {array.ndim}-D {shape}; expected "
@@ -301,10 +305,12 @@ def _check_layout(run: Run, arrays: dict[str, Array]) -> dict[str, tuple[int, ..
         if _transposed(spec, shape, n_hint):
             run.add("transposed-layout", key, f"{key} is {_dims(shape)}: frames stored "
                     f"(H, W, n) with n={shape[2]} last; expected {spec.expected_layout()}",
-                    hint=f"np.transpose({key}, (2, 0, 1)) when writing (npzcontract migrate "
-                    "transposes it)")
+                    hint=f"np.transpose({key}, (2, 0, 1)) when writing, or run "
+                    "`npzcontract migrate --in-place FILE`")
             shape = (shape[2], shape[0], shape[1])
             run.transposed.add(key)
+        elif spec.per_image and spec.frame and len(shape) == 3 and len(set(shape)) == 1:
+            run.cubes.add(key)  # n == N: only the photons can tell (n, N, N) from (H, W, n)
         shapes[key] = shape
     return shapes
 

@@ -48,6 +48,9 @@ class KeySpec:
     layout: str = ""
     values: str = ""
     layouts: tuple[str, ...] = ()
+    #: amplitudes the reader expects normalized (``not-normalized``): canonical and train
+    #: ``diffraction``; the raw form's sqrt(counts) are not.
+    normalized: bool = False
 
     def dtype_ok(self, dtype: np.dtype) -> bool:
         """Whether ``dtype`` is allowed (byte order ignored; no list means any non-object)."""
@@ -111,6 +114,9 @@ class Contract:
     """A complete contract: its keys, and (as a profile) its name, frame sizes and source.
 
     ``sizes``: the frame sizes N the profile's model accepts (empty: any; ``unsupported-size``).
+    ``single_dose``: the profile's reader takes one nphotons per file (raw, train), so frames
+    of several doses are ``mixed-dose``; otherwise each source keeps its own dose
+    (``source_index``, canonical).
     """
 
     name: str
@@ -120,6 +126,7 @@ class Contract:
     sizes: tuple[int, ...] = ()
     source: str = ""
     summary: str = ""
+    single_dose: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keys", MappingProxyType(dict(self.keys)))
@@ -127,7 +134,7 @@ class Contract:
     def __reduce__(self) -> tuple:
         # A read-only mapping proxy cannot be pickled; rebuild from a plain dict (multiprocessing).
         return (Contract, (self.name, self.version, dict(self.keys), self.profile, self.sizes,
-                           self.source, self.summary))
+                           self.source, self.summary, self.single_dose))
 
     def value_keys(self) -> list[str]:
         """Keys holding diffraction data (``values`` set), in contract order."""
@@ -157,7 +164,7 @@ class Contract:
 
 #: Fields a key may set in configuration (``[tool.npzcontract.contract.keys.NAME]``).
 KEY_FIELDS = ("dtypes", "ndim", "required", "per_image", "frame", "description", "values",
-              "replaces", "legacy", "layouts")
+              "replaces", "legacy", "layouts", "normalized")
 VALUE_KINDS = ("amplitude", "counts", "")
 
 
@@ -216,7 +223,7 @@ def _fields(name: str, fields: Mapping) -> dict:
         if not isinstance(fields["replaces"], str) or not fields["replaces"]:
             raise ValueError(f"contract key {name!r}: replaces must be a key name")
         out["replaces"] = fields["replaces"]
-    for flag in ("required", "per_image", "frame", "legacy"):
+    for flag in ("required", "per_image", "frame", "legacy", "normalized"):
         if flag in fields:
             if not isinstance(fields[flag], bool):
                 raise ValueError(f"contract key {name!r}: {flag} must be true or false")
@@ -232,7 +239,7 @@ DATA_001 = Contract("DATA-001", "1.0", {
     "diffraction": KeySpec(
         "diffraction", ("float32",), (3,), required=True, per_image=True, frame=True,
         layout="(n, N, N)", description="amplitude sqrt(intensity), finite, >= 0",
-        values="amplitude"),
+        values="amplitude", normalized=True),
     "Y": KeySpec(
         "Y", ("complex64",), (3,), per_image=True, frame=True, legacy_ndim=(4,),
         layout="(n, N, N)", description="ground-truth object patches (supervised training only)"),

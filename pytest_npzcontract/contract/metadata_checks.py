@@ -14,7 +14,7 @@ from ..io.archive import CORRUPTION_ERRORS
 from ..io.codec import METADATA_KEY, PICKLED_ENCODINGS, DecodedMetadata, MetadataError
 from ..io.npyheader import HeaderError
 from ..metadata.parameters import (
-    MISSING_HINT,
+    missing_hint,
     missing_message,
     missing_parameters,
     section,
@@ -61,7 +61,7 @@ def check_metadata(run: Run, state: Any, config: Any, frame: tuple[int, int] | N
         run.add("metadata-schema", METADATA_KEY, problem)
     for name in missing_parameters(state.metadata, config):
         run.add("parameter-missing", f"physics_parameters.{name}",
-                missing_message(name, config), hint=MISSING_HINT)
+                missing_message(name, config), hint=missing_hint(name))
     stored_n = section(state.metadata, "physics_parameters").get("N")
     if frame is not None and isinstance(stored_n, int) and stored_n != frame[0]:
         run.add("parameter-mismatch", "N", f"metadata says N={stored_n} but the diffraction "

@@ -22,8 +22,13 @@ from ..base.report import Finding
 #: Parameters compared, and how: by relative tolerance or exactly.
 COMPARED = {"nphotons": "relative", "N": "exact", "gridsize": "exact"}
 DEFAULT_RTOL = 1e-6
-MISSING_HINT = ("record it when writing: create_metadata({'nphotons': ...}), or "
-                "npzcontract migrate --nphotons VALUE")
+MISSING_HINT = ("record it when writing: create_metadata({'nphotons': ...}), or run "
+                "`npzcontract migrate --in-place --nphotons VALUE FILE`")
+
+
+def missing_hint(name: str) -> str:
+    """How to record a missing parameter: :data:`MISSING_HINT` for ``nphotons``."""
+    return MISSING_HINT.replace("nphotons", name)
 _MISSING = object()
 
 
@@ -212,7 +217,7 @@ def check_parameters(metadata: Mapping | None, config: Any,
         mismatches = validate_parameters(metadata, config, rtol=rtol)
         problems = [Finding(file, f"physics_parameters.{name}", "parameter-missing",
                             _severity(mode), missing_message(name, config),
-                            hint=MISSING_HINT)
+                            hint=missing_hint(name))
                     for name in missing_parameters(metadata, config)]
         problems += [Finding(file, m.name, "parameter-mismatch", _severity(mode), m.message,
                              hint="take parameters from the dataset (config_from_metadata)")

@@ -236,7 +236,7 @@ class NphotonsAccumulator:
         sample = np.concatenate(self._groups[0].sample) if self._groups[0].sample else None
         if sample is None:
             return
-        y = np.square(sample[sample > 0].astype(np.float64))
+        y = np.square(sample[np.isfinite(sample) & (sample > 0)].astype(np.float64))
         if y.size < MIN_VERIFY:
             return
         found = find_spacing(y, float(np.finfo(self.dtype).eps))

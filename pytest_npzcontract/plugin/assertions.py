@@ -216,7 +216,7 @@ def assert_parameters_match(path: str | os.PathLike | Mapping, config: Any, *,
     __tracebackhide__ = True
     from ..contract.rules import validate_overrides
     from ..metadata.parameters import (
-        MISSING_HINT,
+        missing_hint,
         missing_message,
         missing_parameters,
         validate_parameters,
@@ -230,7 +230,8 @@ def assert_parameters_match(path: str | os.PathLike | Mapping, config: Any, *,
     if not findings:
         for missing in missing_parameters(meta, config):
             findings.append(Finding(name, f"physics_parameters.{missing}", "parameter-missing",
-                                    "error", missing_message(missing, config), MISSING_HINT))
+                                    "error", missing_message(missing, config),
+                                    missing_hint(missing)))
         for m in validate_parameters(meta, config, rtol=rtol):
             how = f"within relative tolerance {rtol:g}" if m.name == "nphotons" else "exactly"
             findings.append(_finding(name, f"physics_parameters.{m.name}", "parameter-mismatch",

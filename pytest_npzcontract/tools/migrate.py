@@ -1,25 +1,28 @@
-"""Legacy -> canonical migration, as a plan (pure) and its verified, atomic application.
+"""Legacy files to the form of their profile, as a plan (pure) and its verified, atomic
+application.
 
-Conversions (each recorded in the new transformation record):
+A file keeps the form of its profile (the per-path ``[tool.npzcontract.profiles]`` table,
+``--profile``, else the scaling pair its metadata records, else canonical): a raw file keeps
+``diff3d`` and only its metadata is re-encoded; ``diff3d`` becomes ``diffraction`` only when the
+target is canonical. ``MigrateOptions(to=...)`` converts to another profile's form
+(:mod:`.migrate_forms` says which conversions are possible). Conversions, each recorded in the
+new transformation record:
 
-- ``diff3d`` renamed ``diffraction``; a diffraction that is not float32 is cast to float32.
-  Integer diffraction (uint16 counts, typically) needs an explicit choice: ``sqrt=True`` stores
-  ``sqrt(counts)`` (intensity -> amplitude), ``sqrt=False`` declares the values amplitudes
-  already. Without a choice the file is refused, because guessing wrong silently squares or
-  roots every pattern. Float diffraction is never rooted (only cast), so one ``sqrt`` choice
-  can be applied to a whole folder safely.
-- 4-D ``Y`` with a trailing axis of 1 squeezed to (n, H, W); the bytes are unchanged.
-- frames stored (H, W, n) (``transposed-layout``: n equal to the number of scan positions)
-  transposed to (n, H, W); the written file's digests are those of the transposed arrays.
-- complex128 ``objectGuess``/``probeGuess``/``Y`` cast to complex64 (``dtype-precision``).
-- pickled / bytes ``_metadata`` re-encoded as JSON text; a legacy top-level scalar ``nphotons``
-  moved into ``physics_parameters``.
-- missing metadata created from ``nphotons`` (required), ``N`` (default: the probe's size) and
-  ``gridsize``; creation time and host are recorded as ``unknown``. Metadata that records no
-  nphotons (absent or null, as the reference writer may leave it) needs ``nphotons``.
+- frames renamed to the key the target reads (``diff3d`` -> ``diffraction`` for canonical,
+  the reverse for raw); integer diffraction where the target stores float amplitudes needs an
+  explicit choice: ``sqrt=True`` stores ``sqrt(counts)``, ``sqrt=False`` declares the values
+  amplitudes already (without a choice the file is refused; float data are never rooted);
+- a trailing axis of 1 squeezed (4-D ``Y``); frames stored (H, W, n) transposed to (n, H, W)
+  (when n == N the photon totals per axis decide, :mod:`..physics.layout`);
+  arrays of the right kind at a wider precision (complex128, float64) cast down;
+- pickled / bytes ``_metadata`` re-encoded as JSON text, a legacy top-level ``nphotons`` moved
+  into ``physics_parameters``, missing metadata created from ``nphotons`` (required), ``N`` and
+  ``gridsize`` (:mod:`.migrate_metadata`).
 
-Every other array is copied, and the written file is re-read and compared (SHA-256 of dtype,
-shape and bytes of every array) before it replaces anything::
+The planned output (arrays and metadata, records included) is checked against the target
+profile under the project's settings before anything is written: if it would not pass, the
+plan has problems and nothing is written. The written file is re-read and compared (SHA-256 of
+dtype, shape and bytes of every array) before it replaces anything::
 
     plan = plan_file("legacy.npz", MigrateOptions(sqrt=True, nphotons=1e6))
     if not plan.problems:
@@ -30,131 +33,101 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import os
 import secrets
 import stat
-from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
+from ..contract.keys import Contract
 from ..io.archive import scan_archive
-from ..io.codec import CANONICAL_ENCODING, METADATA_KEY
 from ..io.reader import load_npz, read_metadata
 from ..io.tempfiles import lock
 from ..io.writer import fsync_directory, save_npz
-from ..metadata.model import add_transformation, create_metadata
+from ..metadata.model import add_transformation
+from .migrate_forms import convert_arrays
+from .migrate_metadata import fix_metadata, set_data_source, upgrade_schema
+from .migrate_model import (  # noqa: F401 (the migration's public names live here too)
+    ESTIMATE,
+    ESTIMATION_OPERATION,
+    OPERATION,
+    TOOL,
+    Conversion,
+    MigrateOptions,
+    MigrationError,
+    MigrationPlan,
+    Problem,
+    array_digest,
+)
+from .project import Project
 
-TOOL = "npzcontract migrate"
-OPERATION = "migrate_legacy"
-#: The seed's operation name for metadata filled in retroactively (add_metadata_to_legacy_file).
-ESTIMATION_OPERATION = "metadata_estimation"
-ESTIMATE = "estimate"
-
-
-class MigrationError(RuntimeError):
-    """The written output did not verify; nothing was replaced."""
-
-
-@dataclass(frozen=True)
-class MigrateOptions:
-    """User choices: ``sqrt`` for integer diffraction (``None``: not chosen) and the values of
-    metadata fields to add when they are missing."""
-
-    sqrt: bool | None = None
-    #: a number, or ``"estimate"``: read it from the frames' photon statistics
-    nphotons: float | str | None = None
-    N: int | None = None
-    gridsize: int | None = None
-    #: recorded as ``simulation_parameters.data_source`` when missing (batch plans)
-    data_source: str | None = None
-    #: where the values come from, for the record (default: the ``--name`` options)
-    origin: str | None = None
+NO_OPTIONS = MigrateOptions()
 
 
-@dataclass(frozen=True)
-class Conversion:
-    """One change the migration makes; ``fields`` go into the transformation record."""
-
-    kind: str
-    text: str
-    fields: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **self.fields}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why a file cannot be migrated; ``usage`` when an option would resolve it."""
-
-    message: str
-    usage: bool = False
-
-
-@dataclass
-class MigrationPlan:
-    """What migrating ``source`` would write: the arrays, the metadata and the expected digest
-    of every output array (``untouched`` ones equal the input's)."""
-
-    source: str
-    arrays: dict[str, np.ndarray]
-    metadata: dict | None
-    conversions: list[Conversion] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    untouched: list[str] = field(default_factory=list)
-    #: where a metadata value comes from when not from its option (e.g. the dose estimate)
-    origins: dict[str, str] = field(default_factory=dict)
-    #: the dose estimate behind ``--nphotons estimate`` (recorded as "metadata_estimation")
-    estimate: Any = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def needed(self) -> bool:
-        return bool(self.conversions)
-
-    def expected_digests(self) -> dict[str, str]:
-        return {key: array_digest(value) for key, value in self.arrays.items()}
-
-
-def array_digest(array: np.ndarray) -> str:
-    """SHA-256 over dtype, shape and C-order bytes: equal digests mean bit-identical arrays."""
-    digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
-    digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
-
-
-def plan_file(path: str | os.PathLike, options: MigrateOptions = MigrateOptions()
+def plan_file(path: str | os.PathLike, options: MigrateOptions = NO_OPTIONS,
+              project: Project | None = None, *, output: str | os.PathLike | None = None
               ) -> MigrationPlan:
-    """Plan the migration of a file. Raises ``ContractViolation`` if it cannot be read safely."""
+    """Plan the migration of a file in ``project`` (default: no configuration) and check the
+    output against the target profile as ``project`` judges files. ``output``: where it will
+    be written (default: in place). Raises ``ContractViolation`` if the file cannot be read
+    safely; ``ValueError`` for an unknown profile name."""
+    project = Project() if project is None else project
     source = os.fspath(path)
     arrays, metadata = load_npz(source)
     with scan_archive(source) as scan:
         decoded = read_metadata(scan)
-    return plan_arrays(arrays, metadata, decoded.encoding if decoded else None, options,
-                       source=source)
+    own, target = profiles_for(source, metadata, options, project)
+    plan = plan_arrays(arrays, metadata, decoded.encoding if decoded else None, options,
+                       source=source, profile=own, target=target)
+    if not plan.problems:
+        plan.written = written_metadata(plan)
+        check_output(plan, target, project)
+    if not plan.problems and plan.needed:
+        shown = project.contract_for(source if output is None else output,
+                                     plan.written).profile
+        if shown != target.profile:
+            plan.notes.append(f"lint checks {os.fspath(output or source)} against profile "
+                              f"{shown}, not {target.profile}: name the profile for that "
+                              "path in [tool.npzcontract.profiles] (or lint --profile "
+                              f"{target.profile})")
+    return plan
 
 
-def plan_arrays(arrays: dict[str, np.ndarray], metadata: dict | None, encoding: str | None,
-                options: MigrateOptions = MigrateOptions(), *, source: str = "<data>"
+def profiles_for(path: str, metadata: dict | None, options: MigrateOptions,
+                 project: Project) -> tuple[Contract, Contract]:
+    """The file's own profile (``options.profile``, else the one the project gives ``path``)
+    and the target (``options.to``, else the file's own)."""
+    registry = project.settings.registry()
+    for name in (options.profile, options.to):
+        if name is not None and name not in registry:
+            raise ValueError(f"unknown profile {name!r} (choose from {', '.join(registry)})")
+    own = registry[options.profile] if options.profile else project.contract_for(path,
+                                                                                 metadata)
+    return own, registry[options.to] if options.to else own
+
+
+def plan_arrays(arrays: dict[str, Any], metadata: dict | None, encoding: str | None,
+                options: MigrateOptions = NO_OPTIONS, *, source: str = "<data>",
+                profile: Contract | None = None, target: Contract | None = None
                 ) -> MigrationPlan:
-    """Plan from loaded data; ``encoding`` is how ``_metadata`` was stored (None: absent)."""
-    plan = MigrationPlan(source, dict(arrays), copy.deepcopy(metadata))
+    """Plan from loaded data; ``encoding`` is how ``_metadata`` was stored (None: absent).
+    ``profile`` is the file's own profile (default canonical), ``target`` the form to write
+    (default: ``profile``). Pure: the output is not checked (:func:`check_output` does that)."""
+    from ..contract.profiles import PROFILES
+
+    own = profile or PROFILES["canonical"]
+    target = target or own
+    plan = MigrationPlan(source, dict(arrays), copy.deepcopy(metadata), profile=own.profile,
+                         target=target.profile)
     if options.nphotons == ESTIMATE:
         from .migrate_estimate import estimated_options
 
         options = estimated_options(plan, arrays, metadata, options)
-    _rename_diff3d(plan)
-    _transpose_frames(plan)
-    _fix_diffraction(plan, options.sqrt)
-    _squeeze_y(plan)
-    _narrow_complex(plan)
-    _fix_metadata(plan, encoding, options)
+    convert_arrays(plan, source=own, target=target, sqrt=options.sqrt)
+    fix_metadata(plan, encoding, options)
     if plan.metadata is not None:
-        _upgrade_schema(plan)
+        upgrade_schema(plan)
     if plan.metadata is not None and options.data_source is not None:
-        _set_data_source(plan, options.data_source)
+        set_data_source(plan, options.data_source)
     if plan.metadata is not None:
         from ..metadata.schema import validate_metadata_schema
 
@@ -164,205 +137,29 @@ def plan_arrays(arrays: dict[str, np.ndarray], metadata: dict | None, encoding: 
     return plan
 
 
-def _rename_diff3d(plan: MigrationPlan) -> None:
-    if "diff3d" not in plan.arrays:
-        return
-    if "diffraction" in plan.arrays:
-        plan.problems.append(Problem("both 'diff3d' and 'diffraction' are present; "
-                                     "remove one before migrating"))
-        return
-    plan.arrays = {("diffraction" if k == "diff3d" else k): v for k, v in plan.arrays.items()}
-    plan.conversions.append(Conversion("rename", "rename diff3d -> diffraction",
-                                       {"key": "diff3d", "to": "diffraction"}))
+def written_metadata(plan: MigrationPlan) -> dict | None:
+    """The metadata the output holds: the plan's, plus the migration's transformation record
+    (and the estimate's) when anything changes."""
+    if not plan.needed:
+        return plan.metadata
+    metadata = add_transformation(
+        plan.metadata, TOOL, OPERATION,
+        {"conversions": [c.to_dict() for c in plan.conversions]}, inputs=[plan.source])
+    if plan.estimate is not None:
+        from .migrate_estimate import estimation_record
+
+        metadata = add_transformation(metadata, TOOL, ESTIMATION_OPERATION,
+                                      estimation_record(plan.estimate), inputs=[plan.source])
+    return metadata
 
 
-def _transpose_frames(plan: MigrationPlan) -> None:
-    data, coords = plan.arrays.get("diffraction"), plan.arrays.get("xcoords")
-    if data is None or coords is None or data.ndim != 3 or coords.ndim != 1:
-        return
-    h, w, n = data.shape
-    if n == coords.shape[0] and h == w and h != n:
-        plan.arrays["diffraction"] = np.ascontiguousarray(np.transpose(data, (2, 0, 1)))
-        plan.conversions.append(Conversion(
-            "transpose", f"transpose diffraction {_shape(data.shape)} -> "
-            f"{_shape((n, h, w))} (frames were stored last-axis-first)",
-            {"key": "diffraction", "from": list(data.shape), "to": [n, h, w], "axes": [2, 0, 1]}))
-
-
-def _narrow_complex(plan: MigrationPlan) -> None:
-    for key in ("objectGuess", "probeGuess", "Y"):
-        data = plan.arrays.get(key)
-        if data is None or data.dtype.kind != "c" or data.dtype.itemsize <= 8:
-            continue
-        plan.arrays[key] = data.astype(np.complex64)
-        plan.conversions.append(Conversion(
-            "cast", f"cast {key} {data.dtype} -> complex64",
-            {"key": key, "from": str(data.dtype), "to": "complex64"}))
-
-
-def _fix_diffraction(plan: MigrationPlan, sqrt: bool | None) -> None:
-    data = plan.arrays.get("diffraction")
-    if data is None:
-        return
-    kind = data.dtype.kind
-    if kind not in "biuf":
-        plan.problems.append(Problem(f"diffraction has dtype {data.dtype}; only integer or "
-                                     "real float data can be converted"))
-        return
-    counts = kind in "biu"
-    if counts and sqrt is None:
-        plan.problems.append(Problem(
-            f"diffraction is {data.dtype} (integer counts): choose --sqrt (store "
-            "sqrt(counts), intensity -> amplitude) or --no-sqrt (values are amplitudes)",
-            usage=True))
-        return
-    if data.dtype == np.float32:
-        return
-    root = counts and sqrt
-    if root and data.size and data.min() < 0:
-        plan.problems.append(Problem("diffraction has negative counts; cannot take sqrt"))
-        return
-    converted = np.sqrt(data.astype(np.float64)) if root else data
-    plan.arrays["diffraction"] = converted.astype(np.float32)
-    how = " (sqrt: intensity -> amplitude)" if root else ""
-    plan.conversions.append(Conversion(
-        "cast", f"cast diffraction {data.dtype} -> float32{how}",
-        {"key": "diffraction", "from": str(data.dtype), "to": "float32", "sqrt": bool(root)}))
-
-
-def _squeeze_y(plan: MigrationPlan) -> None:
-    y = plan.arrays.get("Y")
-    if y is None or y.ndim != 4 or y.shape[-1] != 1:
-        return
-    plan.arrays["Y"] = y.reshape(y.shape[:-1])
-    plan.conversions.append(Conversion(
-        "squeeze", f"squeeze Y {_shape(y.shape)} -> {_shape(y.shape[:-1])}",
-        {"key": "Y", "from": list(y.shape), "to": list(y.shape[:-1])}))
-
-
-def _fix_metadata(plan: MigrationPlan, encoding: str | None, options: MigrateOptions) -> None:
-    legacy = plan.arrays.get("nphotons")
-    has_metadata = encoding is not None and encoding != "legacy-nphotons"
-    if has_metadata and encoding != CANONICAL_ENCODING:
-        plan.conversions.append(Conversion(
-            "metadata-encoding", f"re-encode _metadata {encoding} -> {CANONICAL_ENCODING}",
-            {"key": METADATA_KEY, "from": encoding, "to": CANONICAL_ENCODING}))
-    wanted: dict[str, tuple[Any, str]] = {}
-    if legacy is not None and legacy.size == 1 and legacy.dtype.kind in "iuf":
-        value = float(legacy.reshape(()).item())
-        if not np.isfinite(value) or value <= 0:
-            plan.problems.append(Problem(f"top-level nphotons array holds {value:g}, not a "
-                                         "positive number; fix or remove it first"))
-            return
-        del plan.arrays["nphotons"]
-        plan.conversions.append(Conversion(
-            "drop", "move top-level nphotons array into physics_parameters.nphotons",
-            {"key": "nphotons", "moved_to": "physics_parameters.nphotons"}))
-        wanted["nphotons"] = (value, "legacy nphotons array")
-    for name in ("nphotons", "N", "gridsize"):
-        value = getattr(options, name)
-        if value is None:
-            continue
-        if name in wanted and not _same(wanted[name][0], value):
-            plan.problems.append(Problem(
-                f"--{name} {value:g} disagrees with the file's {wanted[name][1]} "
-                f"({wanted[name][0]:g})"))
-            return
-        wanted.setdefault(name, (value, plan.origins.get(name, options.origin or f"--{name}")))
-    if not has_metadata:
-        _create_metadata(plan, wanted)
-        return
-    physics = plan.metadata.setdefault("physics_parameters", {})
-    if not isinstance(physics, dict):
-        return  # not an object: the schema check names it
-    if physics.get("nphotons") is None and "nphotons" not in wanted:
-        from ..metadata.parameters import recorded_nphotons
-
-        if recorded_nphotons(plan.metadata) is None:
-            plan.problems.append(Problem(
-                "the metadata records no nphotons (absent or null): give --nphotons so the "
-                "migrated file records the dose", usage=True))
-            return
-    for name, (value, origin) in wanted.items():
-        stored = physics.get(name)
-        if stored is None:
-            physics[name] = value
-            plan.conversions.append(_field(name, value, origin))
-        elif not _same(stored, value):
-            plan.problems.append(Problem(
-                f"metadata records {name}={stored!r} but {origin} gives {value:g}; "
-                "refusing to overwrite recorded provenance"))
-
-
-def _create_metadata(plan: MigrationPlan, wanted: dict[str, tuple[Any, str]]) -> None:
-    if "nphotons" not in wanted:
-        if plan.problems:   # e.g. --nphotons estimate was undetermined: already said why
-            return
-        plan.problems.append(Problem("the file has no metadata: give --nphotons (and --N, "
-                                     "--gridsize if known) to create it", usage=True))
-        return
-    if "N" not in wanted:
-        probe = plan.arrays.get("probeGuess", plan.arrays.get("diffraction"))
-        if probe is not None and probe.ndim >= 2 and probe.shape[-1] == probe.shape[-2]:
-            wanted["N"] = (int(probe.shape[-1]), "probeGuess shape" if "probeGuess"
-                           in plan.arrays else "diffraction shape")
-    config = {name: value for name, (value, _) in wanted.items()}
-    metadata = create_metadata(config, "legacy_data", retrofitted_by=TOOL)
-    metadata["creation_info"].update(timestamp="unknown", hostname="unknown",
-                                     version="unknown")
-    plan.metadata = metadata
-    plan.conversions.append(Conversion("metadata-created", "create _metadata (it was missing)",
-                                       {"key": METADATA_KEY}))
-    plan.conversions += [_field(name, value, origin) for name, (value, origin) in wanted.items()]
-
-
-def _upgrade_schema(plan: MigrationPlan) -> None:
-    """Older (or unversioned: the reference writer's) metadata to the current schema version;
-    a newer major version is refused, a newer minor kept as is."""
-    from ..metadata.versions import upgrade_metadata, version_status
-
-    status = version_status(plan.metadata)
-    if status.status == "newer-minor":
-        plan.notes.append(status.message)
-        return
-    try:
-        upgraded, steps = upgrade_metadata(plan.metadata)
-    except ValueError as exc:
-        plan.problems.append(Problem(f"cannot migrate: {exc}"))
-        return
-    if steps:
-        plan.metadata = upgraded
-        plan.conversions.append(Conversion(
-            "schema-version", "schema_version " + ", ".join(steps),
-            {"key": "schema_version", "steps": steps, "to": upgraded["schema_version"]}))
-
-
-def _set_data_source(plan: MigrationPlan, value: str) -> None:
-    simulation = plan.metadata.setdefault("simulation_parameters", {})
-    stored = simulation.get("data_source") if isinstance(simulation, dict) else None
-    if not isinstance(simulation, dict) or stored == value:
-        return
-    if stored is not None:
-        plan.problems.append(Problem(f"metadata records data_source={stored!r} but the plan "
-                                     f"gives {value!r}; refusing to overwrite provenance"))
-        return
-    simulation["data_source"] = value
-    plan.conversions.append(Conversion(
-        "metadata-field", f"set simulation_parameters.data_source = {value}",
-        {"field": "simulation_parameters.data_source", "value": value, "source": "plan"}))
-
-
-def _field(name: str, value: Any, origin: str) -> Conversion:
-    return Conversion("metadata-field", f"set physics_parameters.{name} = {value:g} from {origin}",
-                      {"field": f"physics_parameters.{name}", "value": value, "source": origin})
-
-
-def _same(a: Any, b: Any) -> bool:
-    return bool(np.isclose(float(a), float(b), rtol=1e-9, atol=0))
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ")"
+def check_output(plan: MigrationPlan, target: Contract, project: Project) -> None:
+    """Judge what the plan would write against ``target`` as the project judges files (its
+    mode, rule levels, expected values and limits); each error becomes a problem."""
+    report = project.judge_arrays(plan.arrays, plan.written, name=plan.source, profile=target)
+    plan.problems += [Problem(f"the output would not pass profile {target.profile}: "
+                              f"{'[' + f.key + '] ' if f.key else ''}{f.rule}: {f.message}")
+                      for f in report.errors]
 
 
 def apply_plan(plan: MigrationPlan, output: str | os.PathLike) -> dict:
@@ -374,14 +171,7 @@ def apply_plan(plan: MigrationPlan, output: str | os.PathLike) -> dict:
     """
     if plan.problems:
         raise ValueError(f"plan for {plan.source} has problems: {plan.problems[0].message}")
-    metadata = add_transformation(
-        plan.metadata, TOOL, OPERATION,
-        {"conversions": [c.to_dict() for c in plan.conversions]}, inputs=[plan.source])
-    if plan.estimate is not None:
-        from .migrate_estimate import estimation_record
-
-        metadata = add_transformation(metadata, TOOL, ESTIMATION_OPERATION,
-                                      estimation_record(plan.estimate), inputs=[plan.source])
+    metadata = plan.written if plan.written is not None else written_metadata(plan)
     target = os.path.realpath(os.fspath(output))
     directory, base = os.path.split(target)
     tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.migrate.tmp")

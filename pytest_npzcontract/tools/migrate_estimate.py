@@ -16,14 +16,13 @@ import numpy as np
 
 from ..metadata.doses import file_dose
 from ..physics.estimate import NphotonsEstimate, estimate_nphotons, frames_key
+from .migrate_model import MigrateOptions, MigrationPlan, Problem
 
 
-def estimated_options(plan: Any, arrays: dict[str, np.ndarray], metadata: dict | None,
-                      options: Any) -> Any:
+def estimated_options(plan: MigrationPlan, arrays: dict[str, np.ndarray],
+                      metadata: dict | None, options: MigrateOptions) -> MigrateOptions:
     """``options`` with nphotons replaced by the estimate (or ``None`` when nothing is to be
     filled); problems and the estimate itself are recorded on ``plan``."""
-    from .migrate import Problem
-
     recorded = file_dose(metadata)
     legacy = arrays.get("nphotons")
     if recorded is None and legacy is not None and legacy.size == 1 and legacy.dtype.kind in "iuf":

@@ -11,9 +11,14 @@
         nphotons: estimate
         sqrt: true                            # integer counts -> sqrt (as migrate --sqrt)
         output: "migrated/synthetic_lines.npz"   # else migrated in place, atomically
+      - path: "datasets/raw/scan7.npz"
+        to: canonical                         # convert the form (as migrate --to)
 
 Entry keys: ``path`` (required), ``output``, ``nphotons``, ``N``, ``gridsize``,
-``data_source``, ``sqrt``; an optional top-level ``defaults`` table applies to every entry.
+``data_source``, ``sqrt``, ``to`` (the target profile), ``profile`` (the file's own profile,
+instead of the per-path table); an optional top-level ``defaults`` table applies to every
+entry. Each file keeps the form of its profile unless ``to`` says otherwise, and its output is
+checked against the target profile before anything is written.
 The whole plan is validated before any file is touched (a bad plan changes nothing); then
 each file is migrated on its own, atomically: a failing entry leaves its file untouched and
 the others done::
@@ -34,7 +39,8 @@ from typing import Any
 
 from .migrate import ESTIMATE, MigrateOptions
 
-ENTRY_KEYS = ("path", "output", "nphotons", "N", "gridsize", "data_source", "sqrt")
+ENTRY_KEYS = ("path", "output", "nphotons", "N", "gridsize", "data_source", "sqrt", "to",
+              "profile")
 TOP_KEYS = ("datasets", "defaults")
 
 
@@ -57,7 +63,7 @@ class PlanEntry:
 @dataclass
 class Outcome:
     entry: PlanEntry
-    status: str            # migrated, would migrate, canonical, failed
+    status: str            # migrated, would migrate, canonical (or in form), failed
     detail: str = ""
 
     @property
@@ -141,10 +147,14 @@ def _entry(index: int, item: Any, base: Path, plan_path: Path) -> PlanEntry:
     source = item.get("data_source")
     if source is not None and (not isinstance(source, str) or not source):
         raise PlanError(f"{where}: 'data_source' must be a non-empty string")
+    names = {name: item.get(name) for name in ("to", "profile")}
+    for name, value in names.items():
+        if value is not None and (not isinstance(value, str) or not value):
+            raise PlanError(f"{where}: {name!r} must be a profile name, not {value!r}")
     options = MigrateOptions(sqrt=sqrt, nphotons=_nphotons(item.get("nphotons"), where),
                              N=_integer(item.get("N"), "N", where),
                              gridsize=_integer(item.get("gridsize"), "gridsize", where),
-                             data_source=source, origin=f"plan entry {index}")
+                             data_source=source, origin=f"plan entry {index}", **names)
     return PlanEntry(index, base / item["path"],
                      base / output if output is not None else None, options)
 
@@ -171,9 +181,11 @@ def _integer(value: Any, name: str, where: str) -> int | None:
     return value
 
 
-def run_plan(entries: list[PlanEntry], *, check: bool,
-             echo: Callable[[str], None]) -> list[Outcome]:
-    """Migrate (or, with ``check``, only plan) every entry; one outcome per entry."""
+def run_plan(entries: list[PlanEntry], *, check: bool, echo: Callable[[str], None],
+             project: Any = None) -> list[Outcome]:
+    """Migrate (or, with ``check``, only plan) every entry in ``project`` (a
+    :class:`~pytest_npzcontract.tools.project.Project`; default: no configuration); one
+    outcome per entry."""
     from ..base.errors import ContractViolation
     from .migrate import MigrationError, apply_plan, plan_file
 
@@ -185,11 +197,14 @@ def run_plan(entries: list[PlanEntry], *, check: bool,
             outcomes.append(_fail(entry, "no such file", echo))
             continue
         try:
-            plan = plan_file(entry.path, entry.options)
+            plan = plan_file(entry.path, entry.options, project, output=entry.target)
         except ContractViolation as exc:
             first = exc.findings[0] if exc.findings else None
             reason = f"{first.rule}: {first.message}" if first else str(exc)
             outcomes.append(_fail(entry, f"cannot read: {' '.join(reason.split())}", echo))
+            continue
+        except ValueError as exc:   # an unknown profile name
+            outcomes.append(_fail(entry, str(exc), echo))
             continue
         for note in plan.notes:
             echo(f"  note: {note}")
@@ -197,9 +212,10 @@ def run_plan(entries: list[PlanEntry], *, check: bool,
             message = "; ".join(_hint(p.message) for p in plan.problems)
             outcomes.append(_fail(entry, message, echo))
             continue
-        echo("\n".join(f"  {c.text}" for c in plan.conversions) or "  already canonical")
+        echo("\n".join(f"  {c.text}" for c in plan.conversions) or f"  {plan.in_form}")
         if not plan.needed:
-            outcomes.append(Outcome(entry, "canonical", "nothing to do"))
+            outcomes.append(Outcome(entry, "canonical" if plan.target == "canonical"
+                                    else "in form", "nothing to do"))
             continue
         if check:
             outcomes.append(Outcome(entry, "would migrate",

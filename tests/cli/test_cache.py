@@ -208,3 +208,13 @@ def test_concurrent_runs_share_one_cache(tree: Path):
     assert not [e for _, e in outputs if e.strip()]
     assert not list((tree / ".npzcontract_cache").rglob(".tmp-*"))
     assert cached(run("--no-config", "data")) == 3
+
+
+def test_json_settings_say_whether_the_cache_was_used(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NPZCONTRACT_NO_CACHE", raising=False)
+    write_dataset(tmp_path / "data" / "a.npz")
+    assert run("--no-cache", "data")["settings"]["cache"] is False
+    assert run("data")["settings"]["cache"] is True
+    monkeypatch.setenv("NPZCONTRACT_NO_CACHE", "1")
+    assert run("data")["settings"]["cache"] is False

@@ -40,7 +40,7 @@ def test_github_lines():
     lines = render_github(RUN).splitlines()
     assert lines == [
         "::warning file=a.npz,title=npzcontract legacy-key::[Y] Y is 4-D%0Afix: run "
-        "`npzcontract migrate` to convert to the canonical form",
+        "`npzcontract migrate --in-place FILE` to convert it to its profile's form",
         "::error file=b%2Cc%3Ad.npz,title=npzcontract unreadable::100%25 broken%0Aline two%0D"
         "%0Afix: re-create it",
         "::notice file=link.npz,title=npzcontract skipped::symlink to /x.npz, outside data; "
@@ -60,7 +60,7 @@ def test_text_lines():
         "b,c:d.npz: error unreadable: 100% broken\\nline two\\r",
         "link.npz: skipped: symlink to /x.npz, outside data; not followed",
         "",
-        "fix legacy-key: run `npzcontract migrate` to convert to the canonical form",
+        "fix legacy-key: run `npzcontract migrate --in-place FILE` to convert it to its profile's form",
         "fix unreadable: re-create it",
         "",
         "checked against profile raw: 1 file (a.npz)",

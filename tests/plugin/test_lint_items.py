@@ -30,7 +30,7 @@ def test_each_npz_is_an_item_and_failures_show_the_lint_lines(datasets: pytest.P
     ])
     result.stdout.fnmatch_lines([
         "*data/sub/old.npz: [[]diff3d] error legacy-key: legacy key 'diff3d'*",
-        "fix legacy-key: npzcontract migrate renames it to 'diffraction'",
+        "fix legacy-key: run `npzcontract migrate --in-place FILE` (renames it to 'diffraction')",
     ])
     result.stdout.fnmatch_lines(["*data/nometa.npz: [[]_metadata] error metadata-missing:*"])
     assert "Traceback" not in result.stdout.str()

@@ -109,7 +109,11 @@ def test_integer_diffraction_needs_an_explicit_sqrt_choice(tmp_path: Path):
     assert refused.exit_code == 2
     assert "diffraction is uint16 (integer counts): choose --sqrt" in refused.stderr
     assert raw.read_bytes() == before
-    assert migrate(raw, "--in-place", "--no-sqrt").exit_code == 0
+    # declared amplitudes, but the photon lattice proves counts: an error in STRICT
+    strict = migrate(raw, "--in-place", "--no-sqrt")
+    assert strict.exit_code == 1 and "intensity-not-amplitude" in strict.output
+    assert "method counts" in strict.output and raw.read_bytes() == before
+    assert migrate(raw, "--in-place", "--no-sqrt", "--mode", "warn").exit_code == 0
     counts, _ = load_npz(LEGACY / "raw_diff3d_uint16.npz")
     cast, _ = load_npz(raw)
     assert np.array_equal(cast["diffraction"], counts["diff3d"].astype(np.float32))
@@ -149,9 +153,15 @@ def test_missing_metadata_needs_nphotons_and_n_defaults_to_the_probe(tmp_path: P
     refused = migrate(path, "--in-place")
     assert refused.exit_code == 2
     assert "the file has no metadata: give --nphotons" in refused.stderr
-    assert migrate(path, "--in-place", "--nphotons", "2e5", "--gridsize", "2").exit_code == 0
+    before = path.read_bytes()
+    wrong = migrate(path, "--in-place", "--nphotons", "2e5", "--gridsize", "2")
+    assert wrong.exit_code == 1     # the frames say ~1e4: the output would fail lint
+    assert "the output would not pass profile canonical: [diffraction] nphotons-inconsistent" \
+        in wrong.stdout
+    assert path.read_bytes() == before
+    assert migrate(path, "--in-place", "--nphotons", "1e4", "--gridsize", "2").exit_code == 0
     _, metadata = load_npz(path)
-    assert metadata["physics_parameters"] == {"nphotons": 2e5, "N": 64, "gridsize": 2}
+    assert metadata["physics_parameters"] == {"nphotons": 1e4, "N": 64, "gridsize": 2}
 
 
 def test_conflicting_values_are_refused_and_the_file_is_untouched(tmp_path: Path):
