@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..io.archive import CORRUPTION_ERRORS
@@ -53,6 +52,8 @@ def scan_members(arrays: Mapping[str, Any], keys: list[str],
     big = [k for k in keys if threads > 1 and _parallel_ok(arrays[k])]
     if len(big) < 2:
         return {k: _scan(arrays[k], observe_for(k), ranges(k)) for k in keys}
+    from concurrent.futures import ThreadPoolExecutor  # only here: it imports logging
+
     stop = threading.Event()
     results: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=min(threads, len(big)),
