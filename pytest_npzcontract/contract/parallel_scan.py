@@ -11,10 +11,9 @@ so the findings are the same as a serial scan's.
 Memory: each member in flight holds at most one raw read (``READ_BYTES``, 1 MiB), the piece
 being inflated and the piece held back for the CRC (two ``chunk_bytes`` steps, 1 MiB each by
 default) and up to three chunk-sized temporaries of the statistics (the whole-number test, the
-dose estimator's), plus about 1 MiB of the interpreter's and NumPy's own, so ``threads``
-members add at most about ``threads * (2 MiB + 5 * chunk_bytes)``: 14 MiB for two threads at
-the defaults (``benchmarks/bench_parallel.py`` measured 7.4 MiB serial, 13.9 MiB with two
-threads).
+dose estimator's), plus the allocator's slack: at the defaults at most about 8 MiB per
+member in flight, 20 MiB for two threads (``benchmarks/bench_parallel.py`` measured 7.4-10.4
+MiB serial and 13.9-16.9 MiB with two threads).
 
 >>> results = scan_members(arrays, keys, observe_for, threads=2)
 >>> stats_or_error = results["diffraction"]
