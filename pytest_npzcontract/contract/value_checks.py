@@ -32,20 +32,23 @@ def check_values(run: Run, arrays: Mapping[str, Any], diff: str | None) -> None:
     dose = None if diff in run.transposed else DoseCheck.start(run, arrays, diff)
     keys = [k for k, a in arrays.items() if k in run.contract.keys and a.dtype.kind in "biufc"]
     layouts = {k: _layout_totals(run, k, arrays[k]) for k in keys}
-    observers = {}
-    for key in keys:
+
+    def observe_for(key: str) -> Callable[[np.ndarray], None] | None:
         observe = dose.observe if dose is not None and key == diff else None
         layout = layouts[key]
-        observers[key] = _both(observe, layout.update) if layout is not None else observe
-    outcomes = scan_members(arrays, keys, observers.get, threads=getattr(run, "threads", 1),
+        return observe if layout is None else _both(observe, layout.update)
+
+    outcomes = scan_members(arrays, keys, observe_for, threads=getattr(run, "threads", 1),
                             ranges=lambda k: bool(run.contract.keys[k].values))
     for key in keys:
         array, stats, layout = arrays[key], outcomes[key], layouts[key]
         if isinstance(stats, HeaderError):
             run.add(stats.rule, key, f"while reading values: {stats}")
+            run.broken.add(key)  # said once: the unread-member pass skips it
             continue
         if isinstance(stats, CORRUPTION_ERRORS):
             run.add("unreadable", key, f"corrupt data ({corruption(stats)})")
+            run.broken.add(key)
             continue
         if stats.nonfinite:
             run.add("non-finite", key, f"{stats.nan:,} NaN and {stats.inf:,} infinite value(s) "
@@ -115,7 +118,7 @@ def _amplitude_checks(run: Run, key: str, array: Any, stats: Any,
 def _proof_text(proofs: Mapping[Any, NphotonsEstimate], groups: int) -> str:
     """The lattice's evidence: method, spacing, patterns (per source for a merged file)."""
     parts = []
-    for label, e in sorted(proofs.items(), key=lambda item: str(item[0])):
+    for label, e in proofs.items():  # the estimator's order: source indices ascending
         what = ("whole-number photon counts" if e.method == "counts" else
                 "rescaled photon counts (the values, not their squares, sit on one lattice)")
         where = "" if label is None else f"source {label}: "
