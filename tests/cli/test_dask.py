@@ -133,8 +133,10 @@ def test_a_killed_worker_gives_its_file_a_finding_and_the_run_goes_on(
     assert isinstance(results[1], WorkerLost)
     # tried, retried once on a fresh worker; in a task of two files, that task is tried twice,
     # then each of its files alone (twice for the one that kills its worker)
-    assert (attempts / "dies").read_text() == tries
-    assert (attempts / "c").read_text() == "x"
+    # (Dask may add a try when a worker dies while another task of the batch is queued on it)
+    assert tries <= (attempts / "dies").read_text() <= tries + "xx"
+    # a finished file whose result sat on the dying worker may be checked again: never lost
+    assert (attempts / "c").read_text() in ("x", "xx")
     report = _as_report("dies.npz", results[1])
     assert [(f.rule, f.severity) for f in report.findings] == [("resource-limit", "error")]
     assert "died" in report.findings[0].message
