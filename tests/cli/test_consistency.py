@@ -348,7 +348,7 @@ def test_the_write_audit_agrees_with_lint(surfaces, pytester: pytest.Pytester):
     shutil.copy(root / "pyproject.toml", pytester.path / "pyproject.toml")
     write_dataset(pytester.path / "base.npz", seed=5)
     cases = {}
-    for name, (rel, _) in CLASSES.items():
+    for rel, _ in CLASSES.values():
         source = pytester.path / "sources" / (rel.replace("/", "__") + ".bin")
         source.parent.mkdir(exist_ok=True)
         shutil.copy(root / rel, source)  # .bin: read by the tool, not taken as an NPZ input
