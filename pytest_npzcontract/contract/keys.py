@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # NumPy loads only when a dtype is judged: a cached lint never needs it
+    import numpy as np
 
 #: Dtype groups usable in ``dtypes`` besides concrete NumPy names.
 DTYPE_GROUPS = {"integer": "iu", "float": "f", "complex": "c", "bool": "b"}
@@ -56,6 +58,8 @@ class KeySpec:
             return False
         if not self.dtypes:
             return True
+        import numpy as np
+
         native = dtype.newbyteorder("=")
         for allowed in self.dtypes:
             kinds = DTYPE_GROUPS.get(allowed)
@@ -71,6 +75,8 @@ class KeySpec:
         native = dtype.newbyteorder("=") if dtype.byteorder not in "|" else dtype
         if native.kind not in "fc":
             return False
+        import numpy as np
+
         for allowed in self.dtypes:
             if allowed in DTYPE_GROUPS:
                 continue
@@ -180,6 +186,8 @@ def _fields(name: str, fields: Mapping) -> dict:
     out: dict = {}
     if "dtypes" in fields:
         dtypes = _names(fields["dtypes"], f"contract key {name!r} dtypes")
+        if any(d not in DTYPE_GROUPS for d in dtypes):
+            import numpy as np
         for d in dtypes:
             if d not in DTYPE_GROUPS:
                 try:

@@ -27,6 +27,8 @@ from .members import MemberStream, open_member
 from .names import key_problem
 from .npyheader import MAGIC, HeaderError, NpyHeader, read_npy_header
 from .remote import RemoteError, is_url, open_url
+from .stored import CHUNK_BYTES as STORED_CHUNK_BYTES
+from .stored import can_read_stored, iter_stored
 
 _SUPPORTED = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 # Errors the zip and zlib layers raise on corrupt bytes (CRC mismatch, bad deflate stream, ...).
@@ -194,7 +196,8 @@ def read_member_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limit
 
 
 def iter_member_data(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: MemberInfo,
-                     chunk_bytes: int, limits: Limits = DEFAULT_LIMITS) -> Iterator[bytes]:
+                     chunk_bytes: int, limits: Limits = DEFAULT_LIMITS, *, fp: Any = None
+                     ) -> Iterator[bytes]:
     """Yield the member's array data in pieces of at most ``chunk_bytes``.
 
     Reads the whole member through :func:`open_member`, so its CRC is verified at the end.
@@ -202,7 +205,7 @@ def iter_member_data(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: MemberI
     """
     skip, left = member.data_offset, member.data_bytes
     for piece in open_member(zf, info, step=chunk_bytes,
-                             max_lzma_dict=limits.max_lzma_dict_bytes):
+                             max_lzma_dict=limits.max_lzma_dict_bytes, fp=fp):
         if skip:
             if len(piece) <= skip:
                 skip -= len(piece)
@@ -215,6 +218,21 @@ def iter_member_data(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: MemberI
         yield piece
     if left > 0:
         raise HeaderError(f"truncated data: {left} of {member.data_bytes} bytes missing")
+
+
+def iter_member_arrays(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: MemberInfo,
+                       chunk_bytes: int, limits: Limits = DEFAULT_LIMITS, *, fp: Any = None
+                       ) -> Iterator[np.ndarray]:
+    """The member's data as flat arrays of its dtype, in storage order, CRC verified by the
+    time the last one is handed out. Stored members of local files are read into one reused
+    buffer (:mod:`.stored`): each array is then valid only until the next is requested, so a
+    consumer that keeps data copies it. ``fp``: another open handle of the same archive
+    (to read members from several threads). Raises ``HeaderError`` as
+    :func:`iter_member_data` does."""
+    if can_read_stored(zf, info):
+        return iter_stored(zf, info, member, min(chunk_bytes, STORED_CHUNK_BYTES), fp=fp)
+    return bytes_to_chunks(member.dtype, iter_member_data(zf, info, member, chunk_bytes, limits,
+                                                          fp=fp))
 
 
 def verify_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits = DEFAULT_LIMITS,
@@ -349,14 +367,26 @@ def human_size(n: float) -> str:
 
 
 def bytes_to_chunks(dtype: np.dtype, pieces: Iterable[bytes]) -> Iterator[np.ndarray]:
-    """Turn byte pieces of any length into whole-element arrays (carrying partial elements)."""
-    itemsize = np.dtype(dtype).itemsize
+    """Turn byte pieces of any length into whole-element arrays (carrying partial elements).
+
+    Pieces are wrapped, never copied: an element split between two pieces is handed out on
+    its own (a one-element array), then the rest of the next piece from its offset.
+    """
+    dtype = np.dtype(dtype)
+    itemsize = dtype.itemsize
     carry = b""
     for piece in pieces:
+        offset = 0
         if carry:
-            piece = carry + piece
-        usable = len(piece) - len(piece) % itemsize
-        carry = piece[usable:]
-        if usable:
-            yield np.frombuffer(piece, dtype=dtype, count=usable // itemsize)
-
+            need = itemsize - len(carry)
+            if len(piece) < need:
+                carry += bytes(piece)
+                continue
+            yield np.frombuffer(carry + bytes(piece[:need]), dtype=dtype)
+            offset, carry = need, b""
+        count = (len(piece) - offset) // itemsize
+        end = offset + count * itemsize
+        if end < len(piece):
+            carry = bytes(piece[end:])
+        if count:
+            yield np.frombuffer(piece, dtype=dtype, count=count, offset=offset)

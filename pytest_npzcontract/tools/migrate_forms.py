@@ -1,10 +1,9 @@
 """The array conversions of a migration, decided by the target profile's contract.
 
 A file keeps the form of its profile: a raw file keeps ``diff3d``, a count-intensity file
-keeps integer counts, and only what that profile calls legacy or too wide is converted. When
-the target differs from the file's own profile (``migrate --to``), the frames move to the key
-the target reads, and the start coordinates the target requires are filled from the scan
-positions. Converting between amplitude and photon-count profiles is refused::
+keeps integer counts, and only what that profile calls legacy or too wide is converted (start
+coordinates the profile requires are filled from the scan positions). When the target differs
+from the file's own profile (``migrate --to``), the frames move to the key the target reads. Converting between amplitude and photon-count profiles is refused::
 
     >>> convert_arrays(plan, source=PROFILES["raw"], target=PROFILES["canonical"],
     ...                sqrt=None)      # diff3d -> diffraction
@@ -47,8 +46,7 @@ def convert_arrays(plan: MigrationPlan, *, source: Contract, target: Contract,
             f"{target.profile}"))
         return
     key = _move_frames(plan, target, converting)
-    if converting:
-        _fill_starts(plan, target)
+    _fill_starts(plan, target)
     _transpose_frames(plan, target)
     if key is not None:
         _fix_frames(plan, key, target.keys[key], sqrt)
