@@ -24,6 +24,13 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+# As the CLI does before NumPy loads (cli/main.py): one BLAS thread, unless the user says.
+if not any(name in os.environ for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                           "MKL_NUM_THREADS")):
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                 "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
+        os.environ[name] = "1"
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "_data"
 MiB = 1 << 20
@@ -179,14 +186,20 @@ def precompile() -> None:
 
 # -- timing --------------------------------------------------------------------------------
 
-def interleaved(fns: dict[str, Callable[[], object]], runs: int) -> dict[str, list[float]]:
-    """Seconds of each function over ``runs`` rounds, the functions in turn in each round."""
+def interleaved(fns: dict[str, Callable[[], object]], runs: int, clock: str = "cpu"
+                ) -> dict[str, list[float]]:
+    """Seconds of each function over ``runs`` rounds, the functions in turn in each round.
+
+    ``clock="cpu"``: this process's CPU time (``time.process_time``), which other processes
+    on a shared machine disturb far less than the wall clock (they still share the caches);
+    ``"wall"`` where the wall clock is the point (threads on two cores)."""
+    now = time.process_time if clock == "cpu" else time.perf_counter
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(runs):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            start = now()
             fn()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(now() - start)
     return times
 
 

@@ -2,7 +2,9 @@
 
     python benchmarks/bench_limits.py [--runs 5] [--only NAME ...] [--files 1000]
 
-Figures (NAME): ``compressed`` (value scan of the ~250 MB deflated dataset vs raw ISA-L
+In-process figures are CPU times of this process (``time.process_time``: on a shared machine
+other processes disturb it far less than the wall clock); figures of whole processes are the
+children's wall or CPU time as named. Figures (NAME): ``compressed`` (value scan of the ~250 MB deflated dataset vs raw ISA-L
 inflate + CRC, default backend, and with zlib forced: the stdlib fallback), ``stored`` (value
 scan of the same arrays written by ``np.savez`` vs reading the bytes), ``perfile`` (value scan
 of N files of 1 MB vs a minimal ISA-L pass over the same files, one process each),

@@ -60,6 +60,10 @@ class Report:
     profile: str | None = None
     #: For a remote file: ``{"bytes": received, "requests": range requests, "size": file size}``.
     transfer: dict | None = None
+    #: Findings a baseline accepts (known, they do not fail the file) and findings dropped by
+    #: ``per-file-ignores``; neither is in :attr:`findings`.
+    baselined: list[Finding] = field(default_factory=list)
+    ignored: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -90,6 +94,8 @@ class Report:
             "metadata_encoding": self.metadata_encoding,
             "findings": [f.to_dict() for f in self.findings],
             **({"transfer": dict(self.transfer)} if self.transfer is not None else {}),
+            **({"baselined": len(self.baselined)} if self.baselined else {}),
+            **({"ignored": len(self.ignored)} if self.ignored else {}),
         }
 
 

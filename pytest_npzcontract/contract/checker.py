@@ -201,6 +201,8 @@ def _memory_metadata(array: np.ndarray, limits: Limits) -> DecodedMetadata | Met
 def _check(run: Run, arrays: dict[str, Array], metadata: Any, config: Any, values: bool,
            rtol: float) -> None:
     _select_profile(run, metadata)
+    if metadata is None and _not_a_dataset(run, arrays):
+        return
     usable = _refuse_objects(run, arrays)
     _check_keys(run, arrays)
     shapes = _check_layout(run, usable)
@@ -222,6 +224,22 @@ def _select_profile(run: Run, metadata: Any) -> None:
     if run.contract is None:
         run.contract = resolve_profile("canonical", run.profiles)
     run.report.profile = run.contract.profile
+
+
+def _not_a_dataset(run: Run, arrays: dict[str, Array]) -> bool:
+    """One ``not-a-dataset`` finding (instead of a ``missing-key`` per required key) when no
+    array is named like a key of any profile and there is no ``_metadata``: weights, loss
+    tables, test fixtures."""
+    known = {"nphotons", *run.contract.keys}
+    for contract in run.profiles.values():
+        known.update(contract.keys)
+    if any(key in known for key in arrays):
+        return False
+    found = ", ".join(sorted(arrays)[:5]) + (", ..." if len(arrays) > 5 else "")
+    run.add("not-a-dataset", None, "no key of any profile"
+            + (f" (its arrays: {found})" if arrays else " (it holds no arrays)")
+            + ": this is not a dataset")
+    return True
 
 
 def _refuse_objects(run: Run, arrays: dict[str, Array]) -> dict[str, Array]:

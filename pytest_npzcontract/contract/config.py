@@ -36,6 +36,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from ..base.echo import shown
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.modes import ValidationMode
 from .config_values import (  # noqa: F401 (ConfigError, TABLE, EXPECT_KEYS are public here)
@@ -51,7 +52,7 @@ from .config_values import (  # noqa: F401 (ConfigError, TABLE, EXPECT_KEYS are 
 
 _OPTION_NAMES = {"rules": "--rule", "nphotons_factor": "--nphotons-factor",
                  "cache_max_size": "--max-size", "cache_max_age": "--max-age"}
-_FIELDS = {"custom-profiles": "custom_profiles"}
+_FIELDS = {"custom-profiles": "custom_profiles", "per-file-ignores": "per_file_ignores"}
 
 @dataclass(frozen=True)
 class Settings:
@@ -89,6 +90,16 @@ class Settings:
     nphotons_factor: float = 2.0
     #: A run that matches no file fails (exit 1) instead of passing with a warning.
     require_files: bool = False
+    #: The baseline file (relative to :attr:`root`): findings it records do not fail.
+    baseline: str | None = None
+    #: ``per-file-ignores``: globs to the rule ids dropped for the files they match.
+    per_file_ignores: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({}))
+    #: ``local`` (``jobs`` processes here) or ``dask`` (a Dask cluster: ``scheduler``, else a
+    #: LocalCluster of ``jobs`` workers). How a run executes, never what it finds: neither is
+    #: echoed by :meth:`to_dict`, so a Dask run's JSON report equals the local one.
+    executor: str = "local"
+    scheduler: str | None = None
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
 
@@ -128,6 +139,9 @@ class Settings:
                 "cache_dir": self.cache_dir, "cache_strategy": self.cache_strategy,
                 "cache_max_size": self.cache_max_size, "cache_max_age": self.cache_max_age,
                 "nphotons_factor": self.nphotons_factor,
+                **({"baseline": self.baseline} if self.baseline else {}),
+                **({"per-file-ignores": {k: list(v) for k, v in self.per_file_ignores.items()}}
+                   if self.per_file_ignores else {}),
                 "config": os.fspath(self.source) if self.source else None}
 
     def selects(self, path: str | os.PathLike) -> bool:
@@ -183,6 +197,18 @@ class Settings:
             if path_matches((pattern,), rel):
                 chosen = profile
         return chosen
+
+    def ignored_rules(self, path: str | os.PathLike) -> set[str]:
+        """The rule ids ``per-file-ignores`` drops for ``path`` (every matching glob counts)."""
+        if not self.per_file_ignores:
+            return set()
+        rel = self.relative(path)
+        return {rule for pattern, rules in self.per_file_ignores.items()
+                if path_matches((pattern,), rel) for rule in rules}
+
+    def baseline_path(self) -> Path | None:
+        """The baseline file, relative to :attr:`root` (``None``: no baseline)."""
+        return self.root / os.path.expanduser(self.baseline) if self.baseline else None
 
     def registry(self) -> dict[str, Any]:
         """Every profile by name (built-in, then custom), each extended by ``contract``
@@ -257,11 +283,11 @@ def _check_profile_names(settings: Settings, label: str) -> None:
     """Every profile named (``profile``, ``profiles`` values) must exist."""
     known = list(settings.registry())
     if settings.profile is not None and settings.profile not in known:
-        raise ConfigError(f"{label}: unknown profile {settings.profile!r} "
+        raise ConfigError(f"{label}: unknown profile {shown(settings.profile)} "
                           f"(choose from {', '.join(known)})")
     for pattern, name in settings.profiles.items():
         if name not in known:
-            raise ConfigError(f"[{TABLE}.profiles] {pattern!r}: unknown profile {name!r} "
+            raise ConfigError(f"[{TABLE}.profiles] {shown(pattern)}: unknown profile {shown(name)} "
                               f"(choose from {', '.join(known)})")
 
 
@@ -297,7 +323,7 @@ def parse_pairs(items: tuple[str, ...] | list[str], what: str) -> dict[str, str]
         for token in item.split():
             name, sep, value = token.partition("=")
             if not sep or not name or not value:
-                raise ConfigError(f"{what}: expected NAME=VALUE, not {token!r}")
+                raise ConfigError(f"{what}: expected NAME=VALUE, not {shown(token)}")
             pairs[name] = value
     return pairs
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..base.echo import shown
 from ..metadata.doses import file_dose
 from ..physics.estimate import NphotonsAccumulator, NphotonsEstimate
 from .rules import resolve_level
@@ -34,7 +35,7 @@ def validate_factor(factor: Any) -> float:
     """A usable factor (a number > 1); raises ``ValueError`` naming the bad value."""
     if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 1 \
             or factor == float("inf"):
-        raise ValueError(f"nphotons_factor must be a finite number > 1, not {factor!r}")
+        raise ValueError(f"nphotons_factor must be a finite number > 1, not {shown(factor)}")
     return float(factor)
 
 

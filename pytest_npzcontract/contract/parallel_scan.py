@@ -9,11 +9,11 @@ with fewer files than N). Results come back per key and the caller reports them 
 so the findings are the same as a serial scan's.
 
 Memory: each member in flight holds at most one raw read (``READ_BYTES``, 1 MiB), the piece
-being inflated and the piece held back for the CRC (two ``chunk_bytes`` steps, 4 MiB each by
+being inflated and the piece held back for the CRC (two ``chunk_bytes`` steps, 1 MiB each by
 default) and up to three chunk-sized temporaries of the statistics (the whole-number test, the
-dose estimator's), so ``threads`` members add at most about ``threads * (1 MiB + 5 *
-chunk_bytes)``: 42 MiB for two threads at the defaults (``benchmarks/bench_parallel.py``
-measures it: 20 MiB serial, 37 MiB with two threads).
+dose estimator's), plus the allocator's slack: at the defaults at most about 8 MiB per
+member in flight, 20 MiB for two threads (``benchmarks/bench_parallel.py`` measured 7.4-10.4
+MiB serial and 13.9-16.9 MiB with two threads).
 
 >>> results = scan_members(arrays, keys, observe_for, threads=2)
 >>> stats_or_error = results["diffraction"]
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..io.archive import CORRUPTION_ERRORS
@@ -52,6 +51,8 @@ def scan_members(arrays: Mapping[str, Any], keys: list[str],
     big = [k for k in keys if threads > 1 and _parallel_ok(arrays[k])]
     if len(big) < 2:
         return {k: _scan(arrays[k], observe_for(k), ranges(k)) for k in keys}
+    from concurrent.futures import ThreadPoolExecutor  # only here: it imports logging
+
     stop = threading.Event()
     results: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=min(threads, len(big)),

@@ -44,9 +44,11 @@ def check_values(run: Run, arrays: Mapping[str, Any], diff: str | None) -> None:
         array, stats, layout = arrays[key], outcomes[key], layouts[key]
         if isinstance(stats, HeaderError):
             run.add(stats.rule, key, f"while reading values: {stats}")
+            run.broken.add(key)  # said once: the unread-member pass skips it
             continue
         if isinstance(stats, CORRUPTION_ERRORS):
             run.add("unreadable", key, f"corrupt data ({corruption(stats)})")
+            run.broken.add(key)
             continue
         if stats.nonfinite:
             run.add("non-finite", key, f"{stats.nan:,} NaN and {stats.inf:,} infinite value(s) "
@@ -116,7 +118,7 @@ def _amplitude_checks(run: Run, key: str, array: Any, stats: Any,
 def _proof_text(proofs: Mapping[Any, NphotonsEstimate], groups: int) -> str:
     """The lattice's evidence: method, spacing, patterns (per source for a merged file)."""
     parts = []
-    for label, e in sorted(proofs.items(), key=lambda item: str(item[0])):
+    for label, e in proofs.items():  # the estimator's order: source indices ascending
         what = ("whole-number photon counts" if e.method == "counts" else
                 "rescaled photon counts (the values, not their squares, sit on one lattice)")
         where = "" if label is None else f"source {label}: "

@@ -3,7 +3,9 @@
 ``zipfile`` inflates bzip2 and LZMA blocks with no output bound and trusts the sizes it is
 given, so a few kilobytes can claim a few bytes and inflate to gigabytes. Here the member's raw
 compressed bytes are read from the archive and decompressed step by step, each step producing
-at most ``step`` bytes; the total may never exceed the size the zip directory declares, an LZMA
+at most ``step`` bytes; the total may never exceed the size the zip directory declares, the
+compressed stream must end exactly at its declared compressed size (the bytes it really
+consumes are counted, so a directory that lies about compressed sizes is caught), an LZMA
 dictionary is checked before any decoder is built, and the CRC-32 is verified when the member
 has been read to its end. Every problem raises :class:`MemberError` (a ``HeaderError`` carrying
 a rule id), so callers turn it into one finding.
@@ -49,6 +51,8 @@ class Decoder(Protocol):
 
     eof: bool
     needs_input: bool
+    #: Input given to the decoder but not part of its stream (after ``eof``).
+    unused_data: bytes
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes: ...
 
@@ -64,6 +68,10 @@ class ZlibInflater:
     @property
     def eof(self) -> bool:
         return self._obj.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._obj.unused_data
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
         obj = self._obj
@@ -111,6 +119,7 @@ def deflate_backend() -> Callable[[], Decoder]:
 class _Stored:
     eof = False
     needs_input = True
+    unused_data = b""
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
         return data
@@ -130,7 +139,7 @@ def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_
     ``fp``: another open handle of the archive to read from instead of ``zf.fp`` (so several
     threads can read members of one archive at once).
     """
-    raw = _raw_chunks(zf, info, first_read, fp)
+    raw = _Counted(_raw_chunks(zf, info, first_read, fp))
     decoder = _decoder(info, raw, max_lzma_dict)
     crc32 = _crc32()
     declared, produced, crc, stalls = info.file_size, 0, 0, 0
@@ -148,9 +157,9 @@ def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_
         if piece:
             stalls = 0
             produced += len(piece)
-            if produced > declared:
+            if produced > declared:  # corruption, not a bomb: no limit makes it readable
                 raise MemberError(f"member {info.filename!r} inflates to more than the "
-                                  f"{declared:,} bytes its zip entry declares", "resource-limit")
+                                  f"{declared:,} bytes its zip entry declares (corrupt data)")
             crc = crc32(piece, crc)
             if not hold_back:
                 yield piece
@@ -162,8 +171,14 @@ def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_
             break
     # Stored data has no end marker; LZMA may omit it (zip flag bit 1); sizes and CRC decide.
     if not decoder.eof and info.compress_type in (zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2):
-        raise MemberError(f"member {info.filename!r} is truncated: its compressed stream ends "
-                          "early")
+        raise MemberError(f"member {info.filename!r} is truncated: its compressed stream runs "
+                          f"past the {info.compress_size:,} compressed bytes its zip entry "
+                          "declares")
+    consumed = raw.bytes - len(decoder.unused_data) if decoder.eof else raw.bytes
+    if consumed != info.compress_size:
+        raise MemberError(f"member {info.filename!r}: its compressed stream ends after "
+                          f"{consumed:,} of the {info.compress_size:,} compressed bytes its zip "
+                          "entry declares")
     if produced != declared:
         raise MemberError(f"member {info.filename!r} holds {produced:,} bytes but its zip "
                           f"entry declares {declared:,}")
@@ -243,6 +258,21 @@ def _data_offset(zf: zipfile.ZipFile, info: zipfile.ZipInfo, fp: Any = None) -> 
     return info.header_offset + _LOCAL.size + name_len + extra_len
 
 
+class _Counted:
+    """An iterator of raw chunks that counts the bytes it has handed out."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks, self.bytes = chunks, 0
+
+    def __iter__(self) -> _Counted:
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = next(self._chunks)
+        self.bytes += len(chunk)
+        return chunk
+
+
 def _raw_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, first: int, fp: Any = None
                 ) -> Iterator[bytes]:
     """The member's compressed bytes: ``first`` bytes, then doubling up to ``READ_BYTES``;
@@ -289,6 +319,10 @@ class _Prefixed:
     @property
     def needs_input(self) -> bool:
         return not self._prefix and self._decoder.needs_input
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._prefix + self._decoder.unused_data
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
         if self._prefix:

@@ -88,7 +88,7 @@ def read_npy_header(fp: BinaryIO, *, max_header_bytes: int = 65536) -> NpyHeader
     text = _decode(raw, version)
     fields = _parse_numpy_header(text.strip()) or _parse_dict(text)
     dtype = _dtype(fields["descr"])
-    shape = _shape(fields["shape"])
+    shape = _shape(fields["shape"], dtype.itemsize)
     fortran = fields["fortran_order"]
     if not isinstance(fortran, bool):
         raise HeaderError(f"fortran_order must be True or False, not {fortran!r}")
@@ -140,7 +140,7 @@ def _dtype(descr: object) -> np.dtype:
     return dtype
 
 
-def _shape(shape: object) -> tuple[int, ...]:
+def _shape(shape: object, itemsize: int = 1) -> tuple[int, ...]:
     if not isinstance(shape, tuple) or len(shape) > _MAX_NDIM:
         raise HeaderError(f".npy header shape must be a tuple of at most {_MAX_NDIM} ints")
     for dim in shape:
@@ -148,8 +148,11 @@ def _shape(shape: object) -> tuple[int, ...]:
             raise HeaderError(f".npy header shape {shape!r} has a non-integer dimension")
         if dim < 0:
             raise HeaderError(f".npy header shape {shape!r} has a negative dimension")
-    # Even an empty array (a zero dimension) cannot have dimensions NumPy cannot index.
-    if math.prod(max(dim, 1) for dim in shape) > sys.maxsize:
-        raise HeaderError(f".npy header shape {shape!r} is too large to index",
-                          rule="resource-limit")
+    # Even an empty array (a zero dimension) cannot have dimensions NumPy cannot index: NumPy
+    # multiplies the non-zero dimensions by the item size and refuses a product over maxsize.
+    if math.prod(max(dim, 1) for dim in shape) * itemsize > sys.maxsize:
+        shown = repr(shape)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise HeaderError(f".npy header shape {shown} of {itemsize}-byte items is too large "
+                          "for NumPy to index")  # no limit can make it readable
     return shape

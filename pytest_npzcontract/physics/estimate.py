@@ -444,7 +444,7 @@ def frames_key(keys: Iterable[str]) -> str | None:
 
 def estimate_nphotons(path_or_array: str | os.PathLike | np.ndarray | Mapping[str, Any], *,
                       key: str | None = None, labels: Any = None,
-                      chunk_bytes: int = 4 << 20, by_label: bool = False
+                      chunk_bytes: int = 1 << 20, by_label: bool = False
                       ) -> NphotonsEstimate | dict[Any, NphotonsEstimate]:
     """Mean photons per pattern of a file's (or an array's) frames, streamed in chunks.
 

@@ -155,20 +155,12 @@ class LintCache:
 
 
 def _atomic_write(target: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``target``, then rename it into place."""
-    import tempfile
+    """Write ``text`` through the one write helper (io/atomic.py); the cache can always be
+    rebuilt, so it is rename-atomic but not fsynced (the documented fsync policy)."""
+    from ..io.atomic import atomic_write
 
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    with atomic_write(target, durable=False) as staged:
+        staged.file.write(text.encode("utf-8"))
 
 
 def _stat_identity(st: os.stat_result) -> tuple[int, ...]:
@@ -236,6 +228,7 @@ class _CachedReport(Report):
             self._rest, self._lazy = rest, None
             self.file, self.findings, self.profile = path, findings, profile
             self.metadata_encoding, self.transfer = encoding, None
+            self.baselined, self.ignored = [], []  # applied after the lookup, never cached
             return
         self._rest, self._lazy = b"", {}  # dataclasses.replace() and the like: a plain report
         super().__init__(*args, **kwargs)

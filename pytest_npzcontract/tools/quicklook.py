@@ -30,7 +30,7 @@ _CAPTION_WIDTH = 140
 
 
 class PlotUnavailable(RuntimeError):
-    """matplotlib is not installed (``pip install '.[plot]'`` in the pytest-npzcontract checkout)."""
+    """matplotlib is not installed (the message says how to add the ``plot`` extra)."""
 
 
 def plot_file(path: str | os.PathLike, output: str | os.PathLike) -> tuple[int, int]:
@@ -44,8 +44,9 @@ def plot_file(path: str | os.PathLike, output: str | os.PathLike) -> tuple[int, 
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        raise PlotUnavailable("--plot needs matplotlib: pip install '.[plot]' in the "
-                              "pytest-npzcontract checkout") from None
+        from ..base.install import install_hint
+
+        raise PlotUnavailable(f"--plot needs matplotlib: {install_hint('plot')}") from None
     fig = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     grid = fig.add_gridspec(3, 3, height_ratios=[1, 1, 0.2])

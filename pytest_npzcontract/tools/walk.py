@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..base.echo import shown
 from ..contract.config import Settings
 from ..io.remote import is_url
 
@@ -45,10 +46,10 @@ class Shard:
         """``"K/N"`` with 1 <= K <= N; raises ``ValueError`` naming the problem."""
         k, sep, n = text.partition("/")
         if not sep or not k.strip().isdigit() or not n.strip().isdigit():
-            raise ValueError(f"--shard: expected K/N such as 1/4, not {text!r}")
+            raise ValueError(f"--shard: expected K/N such as 1/4, not {shown(text)}")
         shard = cls(int(k), int(n))
         if not 1 <= shard.index <= shard.count:
-            raise ValueError(f"--shard: K must be between 1 and N, not {text!r}")
+            raise ValueError(f"--shard: K must be between 1 and N, not {shown(text)}")
         return shard
 
     def owns(self, relative: str) -> bool:

@@ -238,6 +238,19 @@ def _truncate(path: Path, profile: str, a: dict, m: dict) -> tuple[str, ...]:
     return ()
 
 
+def _weights(path: Path, profile: str, a: dict, m: dict) -> tuple[str, ...]:
+    np.savez(path, **{"dense/kernel": np.ones((3, 3), np.float32)})  # not a dataset at all
+    return ()
+
+
+def _exclude(path: Path, profile: str, fix: str, a: dict, m: dict) -> tuple[str, ...]:
+    assert "add its path to exclude in [tool.npzcontract]" in fix
+    config = Path("pyproject.toml")
+    config.write_text(config.read_text().replace(
+        "[tool.npzcontract]\n", f'[tool.npzcontract]\nexclude = ["{path.as_posix()}"]\n', 1))
+    return ()
+
+
 def _recreate(path: Path, profile: str, fix: str, a: dict, m: dict) -> tuple[str, ...]:
     assert "save_npz" in fix
     return _restore(path, profile, fix, a, m)
@@ -448,6 +461,7 @@ CASES = [*_missing_keys(),
     Case("scale-contract", NAMES, _defect(_partial_pair), _record_pair),
     Case("unsupported-size", NAMES, _small_frames, _sizes_profile),
     Case("unreadable", NAMES, _truncate, _recreate),
+    Case("not-a-dataset", NAMES, _weights, _exclude),
     Case("unsafe-object-array", NAMES, _object_coords, _restore),
     Case("resource-limit", NAMES, _low_limit, _raise_limit),
 ]
@@ -485,7 +499,7 @@ def test_following_the_printed_fix_leaves_the_file_clean(tmp_path, monkeypatch, 
     assert after.exit_code == 0 and "0 errors, 0 warnings" in after.output, (
         fix, after.output)
     assert f"checked against profile {profile}" in after.output or profile not in NAMES \
-        or path.name == "small.npz", after.output
+        or path.name == "small.npz" or case.rule == "not-a-dataset", after.output
 
 
 def test_every_rule_with_a_fix_has_a_case():

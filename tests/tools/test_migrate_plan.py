@@ -3,6 +3,7 @@ estimates recorded with method and uncertainty, a failing entry left untouched, 
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -190,5 +191,7 @@ def test_yaml_plans_need_pyyaml_and_say_so(tmp_path: Path, monkeypatch):
     plan = tmp_path / "p.yaml"
     plan.write_text("datasets:\n  - path: a.npz\n")
     monkeypatch.setitem(sys.modules, "yaml", None)
-    with pytest.raises(PlanError, match=r"pip install '\.\[yaml\]' in the pytest-npzcontract checkout"):
+    from pytest_npzcontract.base.install import install_hint
+
+    with pytest.raises(PlanError, match=re.escape(f"needs PyYAML: {install_hint('yaml')}")):
         read_plan(plan)
