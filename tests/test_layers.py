@@ -17,7 +17,7 @@ NAME = "pytest_npzcontract"
 
 #: Rank of each layer: a module may import layers of equal or lower rank.
 LAYERS = {"_version": 0, "base": 0, "metadata": 1, "io": 2, "physics": 3, "contract": 4,
-          "tools": 5, "plugin": 6, "cli": 6}
+          "tools": 5, "plugin": 6, "cli": 6, "__main__": 7}
 
 
 def _modules() -> list[Path]:

@@ -31,6 +31,11 @@ class Limits:
     max_lzma_dict_bytes: int = 64 * MiB
     #: Bytes decompressed per step by streamed value checks.
     chunk_bytes: int = 4 * MiB
+    #: Remote (http/https) reads: seconds to connect, seconds a read may wait for a byte, and
+    #: seconds all the requests for one file may take together.
+    remote_connect_seconds: float = 10.0
+    remote_read_seconds: float = 30.0
+    remote_total_seconds: float = 600.0
 
     def with_(self, **changes) -> Limits:
         return replace(self, **changes)

@@ -12,7 +12,8 @@ SEVERITIES = ("error", "warning", "info")
 class Finding:
     """One contract observation: ``file: key: rule: message`` with a severity.
 
-    ``hint`` is a one-line fix suggestion (may be empty).
+    ``hint`` is a one-line fix suggestion (may be empty). ``kind`` is set only when this
+    finding's kind differs from its rule's (the advisory heuristic of a policy rule).
     """
 
     file: str | None
@@ -21,6 +22,7 @@ class Finding:
     severity: str
     message: str
     hint: str = ""
+    kind: str = ""
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -36,7 +38,10 @@ class Finding:
         return text
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if not data["kind"]:
+            del data["kind"]
+        return data
 
 
 @dataclass
@@ -55,6 +60,10 @@ class Report:
     profile: str | None = None
     #: For a remote file: ``{"bytes": received, "requests": range requests, "size": file size}``.
     transfer: dict | None = None
+    #: Findings a baseline accepts (known, they do not fail the file) and findings dropped by
+    #: ``per-file-ignores``; neither is in :attr:`findings`.
+    baselined: list[Finding] = field(default_factory=list)
+    ignored: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -85,6 +94,8 @@ class Report:
             "metadata_encoding": self.metadata_encoding,
             "findings": [f.to_dict() for f in self.findings],
             **({"transfer": dict(self.transfer)} if self.transfer is not None else {}),
+            **({"baselined": len(self.baselined)} if self.baselined else {}),
+            **({"ignored": len(self.ignored)} if self.ignored else {}),
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,8 @@ from ..contract.config import ConfigError, Settings, parse_pairs
 from ..tools.project import Project, cache_context
 from ..tools.walk import PRUNED, Shard, collect_files, shard_files
 from .common import PROG, CliError
+from .progress import ProgressBar
+from .style import use_color
 
 if TYPE_CHECKING:
     from ..base.report import Report
@@ -52,15 +55,33 @@ class _PathOrUrl(click.Path):
               help="Files to check inside directories [config; default: *.npz] (repeatable).")
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Files or directories to skip (repeatable; replaces the configured list).")
-@click.option("--format", "output_format",
+@click.option("--format", "--output-format", "output_format",
               type=click.Choice(["text", "json", "github", "sarif", "junit", "markdown"]),
               default="text", show_default=True, help="Output for people, programs, GitHub "
               "annotations, code scanning (SARIF 2.1.0), test reports (JUnit XML) or a step "
               "summary (Markdown).")
 @click.option("-v", "--verbose", is_flag=True,
-              help="Also show info findings in text and github output (json has them all).")
+              help="Also show info findings in text and github output, and baselined ones "
+              "in text (json has them all).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Text output: only the findings (no fix lines, no summary, no progress).")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True, help="Colour severities and rule ids; auto: on a terminal, "
+              "unless NO_COLOR is set (FORCE_COLOR forces it).")
+@click.option("--baseline", "baseline", metavar="FILE",
+              help="Findings recorded in FILE are reported as baselined and do not fail "
+              "[config: baseline].")
+@click.option("--update-baseline", is_flag=True,
+              help="Record the current findings in the baseline (--baseline, baseline =, "
+              "else npzcontract-baseline.json beside the configuration), then report.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
               help="Check files in N processes; 0: one per CPU [config; default: 1].")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default=None,
+              help="Check files in local processes or on a Dask cluster (a LocalCluster of "
+              "--jobs workers unless --scheduler is given) [config; default: local].")
+@click.option("--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS",
+              help="With --executor dask: the running cluster's scheduler, e.g. "
+              "tcp://10.0.0.5:8786 [config; env: DASK_SCHEDULER_ADDRESS].")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Read [tool.npzcontract] from this file instead of searching upward.")
 @click.option("--no-config", is_flag=True, help="Ignore any configuration file.")
@@ -84,7 +105,9 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
          values: bool | None, expect: tuple[str, ...], rules: tuple[str, ...],
          nphotons_factor: float | None,
          include: tuple[str, ...], exclude: tuple[str, ...], output_format: str,
-         verbose: bool, jobs: int | None, config_file: str | None, no_config: bool,
+         verbose: bool, quiet: bool, color: str, baseline: str | None,
+         update_baseline: bool, jobs: int | None, executor: str | None, scheduler: str | None,
+         config_file: str | None, no_config: bool,
          shard_text: str | None, use_cache: bool | None, cache_dir: str | None,
          cache_strategy: str | None, respect_gitignore: bool | None,
          require_files: bool | None) -> None:
@@ -103,7 +126,10 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
             rules=parse_pairs(rules, "--rule") or None,
             include=include or None, exclude=exclude or None, jobs=jobs,
             nphotons_factor=nphotons_factor, cache_dir=cache_dir, cache_strategy=cache_strategy,
-            respect_gitignore=respect_gitignore, require_files=require_files)
+            respect_gitignore=respect_gitignore, require_files=require_files,
+            baseline=os.path.abspath(baseline) if baseline else None,
+            executor=executor, scheduler=scheduler)
+        _check_executor(ctx, project.settings)
         shard = Shard.parse(shard_text) if shard_text else None
     except (ConfigError, ValueError) as exc:
         raise CliError(str(exc)) from None
@@ -115,15 +141,45 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
     files = shard_files(files, shard, settings)
     notes = _no_files_notes(settings) if not files else []
     for level, message in notes:
-        click.echo(f"{PROG}: {level}: {message}", err=True)
-    reports = lint_paths(files, project, progress=sys.stderr.isatty())
+        if not quiet or level == "error":
+            click.echo(f"{PROG}: {level}: {message}", err=True)
+    reports = lint_paths(files, project, progress=sys.stderr.isatty() and not quiet)
     cache = project.cache
     if cache is not None and cache.problem:
         click.echo(f"{PROG}: warning: {cache.problem}; results not cached", err=True)
-    run = LintRun(reports, skipped, settings.to_dict(), show_info=verbose,
-                  cached=cache.hits if cache else 0, notes=notes)
-    click.echo(RENDERERS[output_format](run))
+    known = _known(reports, settings, update_baseline, quiet)
+    painted = output_format == "text" and use_color(color)
+    run = LintRun(known.reports, skipped, settings.to_dict(), show_info=verbose,
+                  cached=cache.hits if cache else 0, notes=notes,
+                  baseline=os.fspath(known.baseline.path) if known.baseline else None,
+                  stale=known.stale, ignores=bool(settings.per_file_ignores),
+                  quiet=quiet, color=painted)
+    text = RENDERERS[output_format](run)
+    if text or not quiet:
+        click.echo(text, color=painted)
     ctx.exit(run.exit_code)
+
+
+def _known(reports: list[Report], settings: Settings, update: bool, quiet: bool) -> Any:
+    """Per-file ignores and the baseline applied (after --update-baseline rewrote it)."""
+    from ..tools.baseline import BaselineError, apply_known
+
+    try:
+        known = apply_known(reports, settings, update=update)
+    except (BaselineError, OSError) as exc:
+        raise CliError(str(exc)) from None
+    if known.written is not None and not quiet:
+        click.echo(f"{PROG}: wrote {os.path.relpath(known.baseline.path)}: "
+                   f"{known.written} known finding(s)", err=True)
+    return known
+
+
+def _check_executor(ctx: click.Context, settings: Settings) -> None:
+    """--scheduler typed on the command line means nothing without the Dask executor."""
+    given = ctx.get_parameter_source("scheduler") == click.core.ParameterSource.COMMANDLINE
+    if given and settings.executor != "dask":
+        raise CliError("--scheduler needs --executor dask (or executor = \"dask\" in the "
+                       "configuration)")
 
 
 def _no_files_notes(settings: Settings) -> list[tuple[str, str]]:
@@ -146,7 +202,13 @@ def lint_paths(files: list[str], project: Project | Settings, *, progress: bool 
     cache = project.cache
     if cache is None:
         return check_files(files, project, progress=progress)
-    context = {path: cache_context(project.options(path)) for path in files}
+    by_profile: dict[str | None, str] = {}  # the context depends on the path only so
+    context = {}
+    for path in files:
+        profile = project.profile_for(path)
+        if profile not in by_profile:
+            by_profile[profile] = cache_context(project.options(path))
+        context[path] = by_profile[profile]
     found = {path: cache.lookup(path, context[path]) for path in files}
     todo = [path for path, report in found.items() if report is None]
     fresh = check_files(todo, project, progress=progress)
@@ -164,7 +226,7 @@ def _init_worker(settings: Settings) -> None:
 
 
 def _check_in_worker(path: str) -> Report:
-    return _WORKER["project"].judge(path, cache=False)
+    return _WORKER["project"].judge(path, cache=False, known=False)
 
 
 def check_files(files: Sequence[str], project: Project | Settings, *, progress: bool = False
@@ -172,8 +234,9 @@ def check_files(files: Sequence[str], project: Project | Settings, *, progress: 
     """One report per file, in input order, as ``project.judge`` (without the cache) gives
     it; ``settings.jobs`` processes when above 1.
 
-    ``progress`` draws a byte-level bar on stderr (bytes scanned serially, whole files as
-    workers return them) when stderr is a terminal and values are scanned.
+    ``progress`` draws a bar on stderr once the run lasts a second (files done of total, the
+    current file, bytes scanned serially, whole files as workers return them) when stderr
+    is a terminal and values are scanned.
     """
     if not files:
         return []
@@ -181,19 +244,30 @@ def check_files(files: Sequence[str], project: Project | Settings, *, progress: 
         project = Project(project)
     settings = project.settings
     progress = progress and _progress_wanted(settings, files)
-    if settings.jobs <= 1 or len(files) < 2:
+    if settings.executor != "dask" and (settings.jobs <= 1 or len(files) < 2):
+        # One file and several jobs: its large members are scanned in threads instead.
+        threads = max(settings.jobs, 1)
         if not progress:
-            return [project.judge(path, cache=False) for path in files]
-        with _ProgressBar(files) as bar:
-            return [bar.finished(path, project.judge(path, cache=False, on_progress=bar.add))
+            return [project.judge(path, cache=False, known=False, threads=threads)
                     for path in files]
-    from .workers import run_parallel
-
+        with ProgressBar(files) as bar:
+            return [bar.run(path, lambda path=path: project.judge(
+                path, cache=False, known=False, on_progress=bar.add, threads=threads))
+                for path in files]
     reports: list[Report | None] = [None] * len(files)
-    batch = max(1, min(16, len(files) // (settings.jobs * 8)))
-    results = run_parallel(_check_in_worker, list(files), processes=settings.jobs, batch=batch,
-                           initializer=_init_worker, initargs=(settings,))
-    with (_ProgressBar(files) if progress else contextlib.nullcontext()) as bar:
+    if settings.executor == "dask":
+        from .dask_lint import dask_results
+
+        results = dask_results(files, project)
+    else:
+        from .workers import run_parallel
+
+        batch = max(1, min(16, len(files) // (settings.jobs * 8)))
+        results = run_parallel(_check_in_worker, list(files), processes=settings.jobs,
+                               batch=batch, initializer=_init_worker, initargs=(settings,))
+    # closing(): an interrupt while a result is handled here still kills the workers at once
+    with contextlib.closing(results), \
+            (ProgressBar(files) if progress else contextlib.nullcontext()) as bar:
         for index, result in results:
             report = _as_report(files[index], result)
             reports[index] = bar.finished(files[index], report) if bar else report
@@ -208,42 +282,6 @@ def _as_report(path: str, result: Any) -> Report:
         return result
     return Report(path, [Finding(path, None, "resource-limit", "error",
                                  f"checking process failed ({result}); out of memory?")])
-
-
-class _ProgressBar:
-    """A progress bar on stderr over the bytes of array data in ``files`` (from headers)."""
-
-    def __init__(self, files: Sequence[str]) -> None:
-        from ..io.reader import inspect_npz
-
-        self.sizes: dict[str, int] = {}
-        for path in files:
-            try:
-                self.sizes[path] = sum(m.data_bytes for m in inspect_npz(path).values())
-            except Exception:  # an unreadable file's findings come from the check itself
-                self.sizes[path] = 0
-        self.bar = click.progressbar(length=max(sum(self.sizes.values()), 1),
-                                     label="scanning values", file=sys.stderr,
-                                     show_percent=True, show_eta=True)
-        self.pending = 0
-
-    def __enter__(self) -> _ProgressBar:
-        self.bar.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.__exit__(*exc)
-
-    def add(self, nbytes: int) -> None:
-        """Count bytes of the file being scanned."""
-        self.pending += nbytes
-        self.bar.update(nbytes)
-
-    def finished(self, path: str, report: Report) -> Report:
-        """Complete ``path`` (bytes not scanned, e.g. of an unreadable file, count as done)."""
-        self.bar.update(max(self.sizes[path] - self.pending, 0))
-        self.pending = 0
-        return report
 
 
 def _progress_wanted(settings: Settings, files: Sequence[str]) -> bool:

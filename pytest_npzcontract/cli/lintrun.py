@@ -32,10 +32,28 @@ class LintRun:
     cached: int = 0
     #: Run-level ``(level, message)`` notes, e.g. no file matched; an "error" one fails the run.
     notes: list[tuple[str, str]] = field(default_factory=list)
+    #: The baseline in use (its path), if any, and its entries no finding matched.
+    baseline: str | None = None
+    stale: list[Any] = field(default_factory=list)
+    #: Whether ``per-file-ignores`` are configured (the summary then counts ignored findings).
+    ignores: bool = False
+    #: Text output: findings only (``-q``); ANSI colour for severities and rule ids.
+    quiet: bool = False
+    color: bool = False
 
     @property
     def findings(self) -> list[Finding]:
         return [f for report in self.reports for f in report.findings]
+
+    @property
+    def baselined(self) -> list[Finding]:
+        """Findings the baseline knows: reported, never failing."""
+        return [f for report in self.reports for f in report.baselined]
+
+    @property
+    def ignored(self) -> list[Finding]:
+        """Findings ``per-file-ignores`` dropped: only counted."""
+        return [f for report in self.reports for f in report.ignored]
 
     @property
     def shown(self) -> list[Finding]:
@@ -59,6 +77,9 @@ class LintRun:
             **self._transfer(),
             **{_plural(s): counts.get(s, 0) for s in SEVERITIES},
             "rules": dict(sorted(Counter(f.rule for f in self.findings).items())),
+            **({"baselined": len(self.baselined), "stale_baseline": len(self.stale)}
+               if self.baseline is not None else {}),
+            **({"ignored": len(self.ignored)} if self.ignores or self.ignored else {}),
             "exit_code": self.exit_code,
         }
 
@@ -97,6 +118,13 @@ def summary_line(run: LintRun) -> str:
         text += f"; {s['skipped']} skipped"
     if s["cached"]:
         text += f" ({s['cached']} from cache)"
+    if "baselined" in s:
+        text += f"; {s['baselined']} baselined"
+        if s["stale_baseline"]:
+            n = s["stale_baseline"]
+            text += f", {n} stale baseline {'entry' if n == 1 else 'entries'}"
+    if "ignored" in s:
+        text += f"; {s['ignored']} ignored"
     if "remote_files" in s:
         text += (f"; {_count(s['remote_files'], 'remote file')}: "
                  f"{_human(s['bytes_transferred'])} transferred")

@@ -4,10 +4,15 @@ checked against that profile, verified and atomic."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
-from .common import PROG, CliError
+from ..base.echo import shown
+from .common import PROG, CliError, refuse_symlink
+
+if TYPE_CHECKING:
+    from ..tools.project import Project
 
 
 class _Nphotons(click.ParamType):
@@ -23,14 +28,15 @@ class _Nphotons(click.ParamType):
         except (TypeError, ValueError):
             number = float("nan")
         if not (number > 0 and number != float("inf")):
-            self.fail(f"{value!r} is not a positive number or 'estimate'", param, ctx)
+            self.fail(f"{shown(value)} is not a positive number or 'estimate'", param, ctx)
         return number
 
 
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="Write here (a file for one input, an existing directory for several).")
+              help="Write here (a file for one input, an existing directory for several; "
+              "a symbolic link is refused).")
 @click.option("--in-place", is_flag=True, help="Replace each input atomically.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--force", is_flag=True,
@@ -62,12 +68,14 @@ class _Nphotons(click.ParamType):
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Read [tool.npzcontract] from this file instead of searching upward.")
 @click.option("--no-config", is_flag=True, help="Ignore any configuration file.")
+@click.option("--allow-outside", is_flag=True, help="With --plan: allow 'path' and 'output' "
+              "outside the plan's folder (absolute, or climbing out with ..).")
 @click.pass_context
 def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_place: bool,
             dry_run: bool, force: bool, sqrt: bool | None, nphotons: float | str | None,
             n_pixels: int | None, gridsize: int | None, plan_file_path: str | None,
             check: bool, to: str | None, profile: str | None, mode: str | None,
-            config_file: str | None, no_config: bool) -> None:
+            config_file: str | None, no_config: bool, allow_outside: bool) -> None:
     """Convert legacy datasets to the form of their profile, recording a transformation.
 
     Each file keeps the form of its profile (a raw file keeps diff3d); --to PROFILE converts
@@ -82,32 +90,41 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
     from ..base.errors import ContractViolation
     from ..tools.migrate import MigrateOptions, MigrationError, apply_plan, plan_file
 
-    settings = _settings(config_file, no_config, mode, profile, to)
+    project = _project(config_file, no_config, mode, profile, to)
     if plan_file_path is not None and profile is not None:
         raise CliError("--plan takes profiles from its entries ('profile', 'to'): do not "
                        "combine it with --profile")
     if plan_file_path is not None:
         _run_plan(ctx, plan_file_path, files, output, in_place, dry_run or check, force,
-                  (sqrt, nphotons, n_pixels, gridsize, to), settings)
+                  (sqrt, nphotons, n_pixels, gridsize, to), project, allow_outside)
         return
+    if allow_outside:
+        raise CliError("--allow-outside goes with --plan FILE")
     if check:
         raise CliError("--check goes with --plan FILE (for files, use --dry-run)")
     if not files:
         raise CliError("give FILE... to migrate, or --plan FILE")
     targets = _migration_targets(files, output, in_place, dry_run, force)
-    if in_place and not force:
-        locked = [f for f in files if _read_only(f)]
+    if in_place:
+        from ..io.atomic import directory_writable
+
+        # --force can only help with a read-only file; a read-only directory it cannot fix
+        stuck = [f for f in files if not directory_writable(os.path.realpath(f))]
+        locked = [f for f in files if f not in stuck and not force and _read_only(f)]
+        for source in stuck:
+            click.echo(f"{PROG}: error: cannot write {source}: permission denied (the "
+                       "directory is read-only)", err=True)
         for source in locked:
             click.echo(f"{PROG}: error: {source} is read-only; refusing to replace it in place "
                        "(use --force, or make it writable)", err=True)
-        if locked:
+        if stuck or locked:
             ctx.exit(1)
     options = MigrateOptions(sqrt=sqrt, nphotons=nphotons, N=n_pixels, gridsize=gridsize,
                              to=to, profile=profile)
     plans, status = [], 0
     for source, target in zip(files, targets, strict=True):
         try:
-            plans.append((plan_file(source, options, settings, output=target), target))
+            plans.append((plan_file(source, options, project, output=target), target))
         except ContractViolation as exc:
             status = 1
             for finding in exc.findings:
@@ -137,7 +154,7 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
                 copy_verbatim(plan.source, target)
             except OSError as exc:
                 status = 1
-                click.echo(f"  error: cannot copy ({exc.strerror or exc}); {target} not written")
+                click.echo(f"  error: {' '.join(str(exc).split())}; {target} not written")
                 continue
             click.echo(f"  copied unchanged (byte-identical) to {target}")
             continue
@@ -156,22 +173,23 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
     ctx.exit(status)
 
 
-def _settings(config_file: str | None, no_config: bool, mode: str | None, profile: str | None,
-              to: str | None) -> object:
-    """The project's settings with the command line's mode (``--profile`` and ``--to`` go
-    into the migration's options); both must name a known profile."""
-    from ..contract.config import ConfigError, load_settings
+def _project(config_file: str | None, no_config: bool, mode: str | None, profile: str | None,
+             to: str | None) -> Project:
+    """The project with the command line's mode (``--profile`` and ``--to`` go into the
+    migration's options); both must name a known profile."""
+    from ..contract.config import ConfigError
+    from ..tools.project import Project
 
     try:
-        settings = load_settings(config_file, search=not no_config).override(mode=mode)
+        project = Project.load(config_file, search=not no_config, mode=mode)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    known = settings.registry()
+    known = project.settings.registry()
     for option, name in (("--profile", profile), ("--to", to)):
         if name is not None and name not in known:
             raise CliError(f"{option}: unknown profile {name!r} (choose from "
                            f"{', '.join(known)})")
-    return settings
+    return project
 
 
 def _read_only(path: str) -> bool:
@@ -187,30 +205,16 @@ def _same(source: str, target: str) -> bool:
 
 
 def copy_verbatim(source: str, target: str) -> None:
-    """Copy ``source`` to ``target`` atomically (temporary file, fsync, rename)."""
-    import contextlib
+    """Copy ``source`` to ``target`` atomically, with ``source``'s permissions (io/atomic.py)."""
     import shutil
+    import stat
 
-    from ..io.tempfiles import lock, remove_stale, temp_path
-    from ..io.writer import fsync_directory
+    from ..io.atomic import atomic_write
 
-    real = os.path.realpath(target)
-    directory = os.path.dirname(real) or "."
-    remove_stale(directory)
-    tmp = temp_path(real)
-    try:
-        with open(source, "rb") as src, open(tmp, "xb") as dst:
-            lock(dst.fileno())
-            shutil.copyfileobj(src, dst, 1 << 20)
-            dst.flush()
-            os.fsync(dst.fileno())
-        shutil.copymode(source, tmp)
-        os.replace(tmp, real)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_directory(directory)
+    mode = stat.S_IMODE(os.stat(source).st_mode)
+    with atomic_write(os.path.realpath(target), display=target, mode=mode) as staged, \
+            open(source, "rb") as src:
+        shutil.copyfileobj(src, staged.file, 1 << 20)
 
 
 def _migration_targets(files: tuple[str, ...], output: str | None, in_place: bool,
@@ -227,6 +231,8 @@ def _migration_targets(files: tuple[str, ...], output: str | None, in_place: boo
         raise CliError(f"--output {output} must be an existing directory for several files")
     targets = [os.path.join(output, os.path.basename(f)) if os.path.isdir(output) else output
                for f in files]
+    for target in targets:
+        refuse_symlink(target)
     real = [os.path.realpath(t) for t in targets]
     if len(set(real)) != len(real):
         raise CliError("several inputs would be written to the same output file")
@@ -238,8 +244,8 @@ def _migration_targets(files: tuple[str, ...], output: str | None, in_place: boo
 
 
 def _run_plan(ctx: click.Context, plan_path: str, files: tuple[str, ...], output: str | None,
-              in_place: bool, check: bool, force: bool, per_file: tuple, settings: object
-              ) -> None:
+              in_place: bool, check: bool, force: bool, per_file: tuple, project: Project,
+              allow_outside: bool = False) -> None:
     from pathlib import Path
 
     from ..tools.migrate_plan import PlanError, read_plan, run_plan, summary_table
@@ -249,10 +255,17 @@ def _run_plan(ctx: click.Context, plan_path: str, files: tuple[str, ...], output
                        "with FILE arguments, --output, --in-place, --force, --sqrt, "
                        "--nphotons, --N, --gridsize or --to")
     try:
-        entries = read_plan(plan_path)
+        entries = read_plan(plan_path, allow_outside=allow_outside)
     except PlanError as exc:
         raise CliError(str(exc)) from None
-    outcomes = run_plan(entries, check=check, echo=click.echo, settings=settings)
+    known = project.settings.registry()
+    for entry in entries:
+        for field in ("to", "profile"):
+            name = getattr(entry.options, field)
+            if name is not None and name not in known:
+                raise CliError(f"{plan_path}: datasets entry {entry.index}: {field!r}: unknown "
+                               f"profile {name!r} (choose from {', '.join(known)})")
+    outcomes = run_plan(entries, check=check, echo=click.echo, project=project)
     click.echo("")
     if check:
         click.echo("check only: nothing written")

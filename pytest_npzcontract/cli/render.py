@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from typing import Any
 
 from ..base.report import one_line
 from ..contract.rules import RULES, fix_lines
@@ -36,8 +37,15 @@ def render_text(run: LintRun) -> str:
 
     ``data/a.npz: [probeGuess] error missing-key: required key 'probeGuess' is absent``
     """
-    lines = [f.line() for f in run.shown]
+    from .style import finding_line
+
+    lines = [finding_line(f, color=run.color) for f in run.shown]
+    if run.show_info:
+        lines += [finding_line(f, color=run.color, baselined=True) for f in run.baselined]
     lines += [f"{one_line(s.path)}: skipped: {one_line(s.reason)}" for s in run.skipped]
+    lines += [entry.line() for entry in run.stale]
+    if run.quiet:
+        return "\n".join(lines)
     hints = fix_lines(run.shown)
     if hints:
         lines += ["", *hints]
@@ -63,11 +71,24 @@ def render_json(run: LintRun) -> str:
         "tool": {"name": "npzcontract", "version": version},
         "settings": run.settings,
         "files": files,
-        "findings": [f.to_dict() for f in run.findings],
+        "findings": _json_findings(run),
         "skipped": [s.to_dict() for s in run.skipped],
+        **({"stale_baseline": [e.to_dict() for e in run.stale]}
+           if run.baseline is not None else {}),
+        **({"ignored": [f.to_dict() for f in run.ignored]} if run.ignores or run.ignored
+           else {}),
         "summary": run.summary(),
     }
     return json.dumps(document, indent=2)
+
+
+def _json_findings(run: LintRun) -> list[dict[str, Any]]:
+    """Every finding; with a baseline, each carries ``baseline_state``: ``new`` (fails as
+    usual) or ``unchanged`` (recorded in the baseline: does not fail), as SARIF's."""
+    if run.baseline is None:
+        return [f.to_dict() for f in run.findings]
+    return ([{**f.to_dict(), "baseline_state": "new"} for f in run.findings]
+            + [{**f.to_dict(), "baseline_state": "unchanged"} for f in run.baselined])
 
 
 def render_github(run: LintRun) -> str:

@@ -36,7 +36,7 @@ def render_sarif(run: LintRun) -> str:
     from .._version import version
 
     rule_ids = list(RULES)
-    for finding in run.findings:
+    for finding in [*run.findings, *run.baselined, *run.ignored]:
         if finding.rule not in RULES and finding.rule not in rule_ids:
             rule_ids.append(finding.rule)
     index = {rule: i for i, rule in enumerate(rule_ids)}
@@ -57,11 +57,28 @@ def render_sarif(run: LintRun) -> str:
                     {"level": "note", "message": {"text": f"skipped: {s.reason}"},
                      "locations": [_location(s.path)]} for s in run.skipped],
             }],
-            "results": [_result(f, index[f.rule]) for f in run.findings],
-            "properties": {"summary": run.summary()},
+            "results": _results(run, index),
+            "properties": {"summary": run.summary(),
+                           **({"staleBaseline": [e.to_dict() for e in run.stale]}
+                              if run.baseline is not None else {})},
         }],
     }
     return json.dumps(log, indent=2)
+
+
+def _results(run: LintRun, index: dict[str, int]) -> list[dict[str, Any]]:
+    """The findings; with a baseline each has ``baselineState`` (``new`` or, when the
+    baseline records it, ``unchanged``); ``per-file-ignores`` drops are suppressed results."""
+    if run.baseline is None:
+        results = [_result(f, index[f.rule]) for f in run.findings]
+    else:
+        results = ([{**_result(f, index[f.rule]), "baselineState": "new"}
+                    for f in run.findings]
+                   + [{**_result(f, index[f.rule]), "baselineState": "unchanged"}
+                      for f in run.baselined])
+    return results + [{**_result(f, index[f.rule]), "suppressions": [
+        {"kind": "external", "justification": "per-file-ignores in [tool.npzcontract]"}]}
+        for f in run.ignored]
 
 
 def _rule(rule_id: str) -> dict[str, Any]:

@@ -18,12 +18,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from types import MappingProxyType
 
+from ..base.echo import shown
 from .keys import DATA_001, Contract, KeySpec
 
 _COORD = ("float",)
 
 TRAIN = replace(
-    DATA_001, profile="train",
+    DATA_001, profile="train", single_dose=True,
     source="ptycho/workflows/components.py `load_data`",
     summary="canonical, plus what the training loader reads unconditionally: `xcoords_start`, "
             "`ycoords_start`; float32 amplitude `diff3d` accepted in place of `diffraction`",
@@ -33,7 +34,7 @@ TRAIN = replace(
           "ycoords_start": replace(DATA_001.keys["ycoords_start"], required=True,
                                    description="start positions, read by the training loader"),
           "diff3d": replace(DATA_001.keys["diff3d"], dtypes=("float32",), legacy=False,
-                            values="amplitude",
+                            values="amplitude", normalized=True,
                             description="amplitude, accepted in place of diffraction")})
 
 RAW = Contract("DATA-001", DATA_001.version, {
@@ -50,7 +51,7 @@ RAW = Contract("DATA-001", DATA_001.version, {
     "ycoords_start": replace(DATA_001.keys["ycoords_start"], description="start positions"),
     "Y": replace(DATA_001.keys["Y"]),
     **{k: v for k, v in DATA_001.keys.items() if k == "source_index"},
-}, profile="raw", sizes=DATA_001.sizes,
+}, profile="raw", sizes=DATA_001.sizes, single_dose=True,
     source="docs/specs/spec-ptycho-core.md \"Raw NPZ\"; ptycho/raw_data.py `RawData.from_file`",
     summary="`diff3d` (M, N, N) float32 amplitude, `xcoords`, `ycoords`, `probeGuess` "
             "required; `objectGuess`, `scan_index`, `*_start` optional")
@@ -78,7 +79,8 @@ PROFILES: Mapping[str, Contract] = MappingProxyType({
 #: Supported ``(scale_contract_version, measurement_domain)`` pairs and the profile each selects.
 SCALE_PAIRS = {("ci_intensity_v2", "count_intensity"): "count-intensity",
                ("legacy_v1", "normalized_amplitude"): "canonical"}
-CUSTOM_FIELDS = ("extends", "require", "drop", "retype", "keys", "sizes", "description")
+CUSTOM_FIELDS = ("extends", "require", "drop", "retype", "keys", "sizes", "description",
+                 "single_dose")
 
 
 def profile_from_scale(pair: tuple[object, object] | None) -> tuple[str | None, str | None]:
@@ -103,7 +105,7 @@ def profile_from_scale(pair: tuple[object, object] | None) -> tuple[str | None, 
     if version in versions and domain in domains:
         return None, (f"contradictory scaling pair: {version} with {domain} "
                       f"(supported: {_pairs()})")
-    return None, f"unknown scaling pair: {version!r} / {domain!r} (supported: {_pairs()})"
+    return None, f"unknown scaling pair: {shown(version)} / {shown(domain)} (supported: {_pairs()})"
 
 
 def _pairs() -> str:
@@ -114,46 +116,50 @@ def derive_profile(name: str, spec: Mapping, known: Mapping[str, Contract] | Non
                    ) -> Contract:
     """A custom profile from a configuration table: ``extends`` a known profile, then
     ``require`` (key names), ``drop`` (key names), ``retype`` (``{key: {dtypes, ndim}}``),
-    ``keys`` (new or changed keys, any key field) and ``sizes`` (frame sizes; ``[]``: any).
+    ``keys`` (new or changed keys, any key field), ``sizes`` (frame sizes; ``[]``: any) and
+    ``single_dose`` (the reader takes one nphotons per file; default: the base profile's).
     Raises ``ValueError`` naming the bad field."""
     known = PROFILES if known is None else known
     if not isinstance(spec, Mapping):
-        raise ValueError(f"custom profile {name!r} must be a table")
+        raise ValueError(f"custom profile {shown(name)} must be a table")
     unknown = sorted(set(spec) - set(CUSTOM_FIELDS))
     if unknown:
-        raise ValueError(f"unknown field {unknown[0]!r} in custom profile {name!r} "
+        raise ValueError(f"unknown field {shown(unknown[0])} in custom profile {shown(name)} "
                          f"(allowed: {', '.join(CUSTOM_FIELDS)})")
     base_name = spec.get("extends")
     if base_name not in known:
-        raise ValueError(f"custom profile {name!r}: extends must name a profile "
-                         f"({', '.join(known)}), not {base_name!r}")
+        raise ValueError(f"custom profile {shown(name)}: extends must name a profile "
+                         f"({', '.join(known)}), not {shown(base_name)}")
     retype = spec.get("retype") or {}
     if not isinstance(retype, Mapping) or not all(
             isinstance(v, Mapping) and set(v) <= {"dtypes", "ndim"} for v in retype.values()):
-        raise ValueError(f"custom profile {name!r}: retype must be a table of "
+        raise ValueError(f"custom profile {shown(name)}: retype must be a table of "
                          "key = {{ dtypes = [...], ndim = ... }}")
     base = known[base_name]
     for key in retype:
         if key not in base.keys:
-            raise ValueError(f"custom profile {name!r}: cannot retype {key!r}, which "
+            raise ValueError(f"custom profile {shown(name)}: cannot retype {shown(key)}, which "
                              f"{base_name} does not define")
     keys_spec = dict(spec.get("keys") or {})
     merged = {k: {**keys_spec.get(k, {}), **v} for k, v in retype.items()}
     contract = base.extended({"required": list(spec.get("require") or ()),
                               "keys": {**keys_spec, **merged}})
     keys = dict(contract.keys)
-    for key in _names(spec.get("drop") or (), f"custom profile {name!r} drop"):
+    for key in _names(spec.get("drop") or (), f"custom profile {shown(name)} drop"):
         if key not in keys:
-            raise ValueError(f"custom profile {name!r}: cannot drop {key!r}, which "
+            raise ValueError(f"custom profile {shown(name)}: cannot drop {shown(key)}, which "
                              f"{base_name} does not define")
         del keys[key]
     sizes = spec.get("sizes", base.sizes)
     if isinstance(sizes, (str, bytes)) or not all(
             isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes):
-        raise ValueError(f"custom profile {name!r}: sizes must be a list of positive integers")
+        raise ValueError(f"custom profile {shown(name)}: sizes must be a list of positive integers")
     summary = str(spec.get("description") or f"{base_name}, customized")
+    single_dose = spec.get("single_dose", base.single_dose)
+    if not isinstance(single_dose, bool):
+        raise ValueError(f"custom profile {name!r}: single_dose must be true or false")
     return replace(contract, keys=keys, profile=name, sizes=tuple(sizes),
-                   source="configuration", summary=summary)
+                   source="configuration", summary=summary, single_dose=single_dose)
 
 
 def _names(values: object, what: str) -> list[str]:
@@ -171,5 +177,5 @@ def resolve_profile(profile: str | Contract, known: Mapping[str, Contract] | Non
         return profile
     known = PROFILES if known is None else known
     if profile not in known:
-        raise ValueError(f"unknown profile {profile!r} (choose from {', '.join(known)})")
+        raise ValueError(f"unknown profile {shown(profile)} (choose from {', '.join(known)})")
     return known[profile]

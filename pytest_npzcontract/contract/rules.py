@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..base.echo import shown
 from ..base.modes import ValidationMode
 
 LEVELS = ("error", "warning", "info", "off")
@@ -43,6 +44,9 @@ _RULES = [
          "check the file is not a zip bomb; raise the limit in configuration if it is legitimate"),
     Rule("missing-key", "structural", "a required key is absent",
          "add the key when writing the dataset"),
+    Rule("not-a-dataset", "structural",
+         "the file shares no key with any profile: model weights, a loss table, a fixture",
+         "exclude it: add its path to exclude in [tool.npzcontract] (npzcontract init does)"),
     Rule("legacy-key", "policy", "a legacy key or layout (diff3d, 4-D Y, top-level nphotons)",
          "run `npzcontract migrate --in-place FILE` to convert it to its profile's form"),
     Rule("bad-dtype", "structural", "an array has a dtype the contract does not allow",
@@ -60,8 +64,9 @@ _RULES = [
          "clip when writing: np.clip(a, 0, None)"),
     Rule("not-normalized", "advisory", "diffraction amplitude looks unnormalized (max >= 10)",
          "normalize amplitudes, or use profile count-intensity if counts are intended"),
-    Rule("intensity-not-amplitude", "advisory",
-         "diffraction looks like intensity (counts) where amplitude is expected",
+    Rule("intensity-not-amplitude", "policy",
+         "counts or rescaled counts where amplitude is expected: proven by the photon-count "
+         "lattice (policy); the shape-and-range heuristic alone stays advisory",
          "store sqrt(intensity) when writing: np.sqrt(counts).astype(np.float32) (for integer "
          "counts `npzcontract migrate --in-place --sqrt FILE` does it), or use profile "
          "count-intensity"),
@@ -96,6 +101,10 @@ _RULES = [
     Rule("transposed-layout", "policy",
          "frames stored (H, W, n) instead of (n, H, W)",
          "np.transpose(a, (2, 0, 1)) when writing, or run `npzcontract migrate --in-place FILE`"),
+    Rule("mixed-dose", "structural",
+         "frames of several doses under a profile whose reader takes one nphotons per file",
+         "judge it under a per-source profile (canonical reads source_index), or merge with "
+         "one dose chosen explicitly (npzcontract merge --nphotons VALUE)"),
     Rule("scale-contract", "policy",
          "physics_parameters.scale_contract_version / measurement_domain is partial, "
          "contradictory or unknown",
@@ -114,45 +123,57 @@ _BY_KIND = {
 }
 
 
-def default_level(rule: str, mode: ValidationMode | str) -> str:
-    """The level a rule has in a mode before overrides: ``default_level("legacy-key", "warn")``."""
+def default_level(rule: str, mode: ValidationMode | str, kind: str | None = None) -> str:
+    """The level a rule has in a mode before overrides: ``default_level("legacy-key", "warn")``.
+
+    ``kind`` overrides the rule's own kind for one finding: ``intensity-not-amplitude`` is a
+    policy finding when the photon-count lattice proves it, an advisory one from the
+    shape-and-range heuristic alone."""
     mode = ValidationMode.coerce(mode)
-    return _BY_KIND[RULES[rule].kind][mode]
+    return _BY_KIND[kind or RULES[rule].kind][mode]
 
 
 def resolve_level(rule: str, mode: ValidationMode | str,
-                  overrides: Mapping[str, str] | None = None) -> str:
+                  overrides: Mapping[str, str] | None = None, kind: str | None = None) -> str:
     """The level in force for ``rule``: an override if configured, else the mode's default."""
     if overrides and rule in overrides:
         return overrides[rule]
-    return default_level(rule, mode)
+    return default_level(rule, mode, kind)
 
 
 def validate_overrides(overrides: Mapping[str, str] | None) -> dict[str, str]:
     """Check a rule-level mapping; raises ``ValueError`` naming the bad rule or level."""
     out: dict[str, str] = {}
     for rule, level in (overrides or {}).items():
-        if rule not in RULES:
-            raise ValueError(f"unknown rule id {rule!r} (known: {', '.join(RULES)})")
+        check_rule_id(rule)
         level = str(level).lower()
         if level not in LEVELS:
-            raise ValueError(f"rule {rule!r}: level must be one of {LEVELS}, not {level!r}")
+            raise ValueError(f"rule {shown(rule)}: level must be one of {LEVELS}, not {shown(level)}")
         out[rule] = level
     return out
 
 
+def check_rule_id(rule: object) -> str:
+    """``rule`` if it is a known rule id; else ``ValueError`` with a "did you mean"."""
+    if isinstance(rule, str) and rule in RULES:
+        return rule
+    import difflib
+
+    close = difflib.get_close_matches(str(rule), list(RULES), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(RULES)})"
+    raise ValueError(f"unknown rule id {shown(rule)}{hint}")
+
+
 def fix_lines(findings: Any) -> list[str]:
-    """``fix RULE: HINT`` lines, one per rule with errors or warnings among ``findings``: the
-    findings' own hint when they all agree, else the rule's general fix (what ``lint``,
+    """A ``fix RULE: HINT`` line for every error and warning among ``findings``, each
+    distinct line once: the finding's own hint, else its rule's general fix (what ``lint``,
     ``pytest --npz-lint`` and the assertions print under the findings)."""
-    hints: dict[str, set[str]] = {}
+    from ..base.report import one_line
+
+    lines: dict[str, None] = {}
     for f in findings:
         if f.severity in ("error", "warning"):
-            hints.setdefault(f.rule, set()).add(f.hint)
-    lines = []
-    for rule, seen in hints.items():
-        general = RULES[rule].fix if rule in RULES else ""
-        hint = next(iter(seen)) if len(seen) == 1 and "" not in seen else general
-        if hint:
-            lines.append(f"fix {rule}: {hint}")
-    return lines
+            hint = f.hint or (RULES[f.rule].fix if f.rule in RULES else "")
+            if hint:
+                lines[f"fix {f.rule}: {one_line(hint)}"] = None
+    return list(lines)

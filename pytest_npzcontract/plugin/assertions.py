@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from ..base.echo import shown
 from ..base.errors import NpzContractWarning
 from ..base.modes import ValidationMode
 from ..base.report import Finding, Report
@@ -359,8 +360,7 @@ def _show(value: Any) -> str:
         return "nothing"
     if isinstance(value, float) and (abs(value) >= 1e5 or 0 < abs(value) < 1e-3):
         return f"{value:g}"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shown(value)
 
 
 def _describe(record: Any) -> str:

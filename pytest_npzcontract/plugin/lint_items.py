@@ -34,11 +34,14 @@ _IGNORES = pytest.StashKey[dict]()
 
 def pytest_configure(config: pytest.Config) -> None:
     from ..contract.config import ConfigError
+    from ..tools.baseline import BaselineError
     from ..tools.project import Project
 
     try:
-        config.stash[_PROJECT] = Project.load(cwd=config.invocation_params.dir, use_cache=None)
-    except ConfigError as exc:
+        project = Project.load(cwd=config.invocation_params.dir, use_cache=None)
+        project.baseline  # noqa: B018 (read now: a bad baseline is a usage error, not N failures)
+        config.stash[_PROJECT] = project
+    except (ConfigError, BaselineError) as exc:
         raise pytest.UsageError(f"--npz-lint: {exc}") from None
     config.stash[_IGNORES] = {}
     config.addinivalue_line("markers", "npz_lint: an .npz file checked by --npz-lint")
@@ -134,8 +137,11 @@ def _relabel(report: Report, shown: str) -> Report:
     """The report with its file named as the user sees it (relative to the invocation dir)."""
     from dataclasses import replace
 
-    findings = [replace(f, file=shown) if f.file == report.file else f for f in report.findings]
-    return replace(report, file=shown, findings=findings)
+    def named(findings: list) -> list:
+        return [replace(f, file=shown) if f.file == report.file else f for f in findings]
+
+    return replace(report, file=shown, findings=named(report.findings),
+                   baselined=named(report.baselined), ignored=named(report.ignored))
 
 
 def _lines(report: Report) -> list[str]:

@@ -25,6 +25,7 @@ from ..contract.config import Settings, load_settings
 if TYPE_CHECKING:
     from ..base.report import Report
     from ..contract.keys import Contract
+    from .baseline import Baseline
     from .cache import LintCache
 
 Progress = Callable[[int], None]
@@ -49,6 +50,7 @@ class Project:
         self.settings = settings if wanted == settings.cache else dataclasses.replace(
             settings, cache=wanted)
         self._cache: LintCache | None = None
+        self._baseline: Baseline | None | bool = False  # False: not loaded yet
 
     @classmethod
     def load(cls, config: str | os.PathLike | None = None, *, search: bool = True,
@@ -70,6 +72,23 @@ class Project:
 
             self._cache = LintCache.open(self.settings)
         return self._cache
+
+    @property
+    def baseline(self) -> Baseline | None:
+        """The configured baseline (read on first use), or ``None``. Raises
+        :class:`~pytest_npzcontract.tools.baseline.BaselineError` for an unreadable one."""
+        if self._baseline is False:
+            from .baseline import open_baseline
+
+            self._baseline = open_baseline(self.settings)
+        return self._baseline  # type: ignore[return-value]
+
+    def known(self, report: Report) -> Report:
+        """``report`` with ``per-file-ignores`` and the baseline applied: ignored findings
+        move to ``report.ignored``, known ones to ``report.baselined`` (neither fails)."""
+        from .baseline import suppress
+
+        return suppress(report, self.settings, self.baseline)
 
     def profile_for(self, path: str | os.PathLike | None) -> str | None:
         """The profile named for ``path`` (per-path glob, else ``profile``); ``None`` lets
@@ -116,10 +135,13 @@ class Project:
     # -- verdicts ---------------------------------------------------------------------------
 
     def judge(self, path: str | os.PathLike, *, cache: bool = True,
-              on_progress: Progress | None = None, **overrides: Any) -> Report:
+              on_progress: Progress | None = None, known: bool = True,
+              **overrides: Any) -> Report:
         """The report for the file at ``path`` under the project's settings and ``overrides``
         (as :meth:`options`), served from the cache when the file and everything that decides
-        its verdict are unchanged (``cache=False`` never reads nor writes it)."""
+        its verdict are unchanged (``cache=False`` never reads nor writes it). With ``known``
+        (the default), ``per-file-ignores`` and the baseline are applied (:meth:`known`);
+        ``lint`` applies them itself to the whole run, to report stale baseline entries."""
         from ..contract.checker import check_file
 
         fspath = os.fspath(path)
@@ -129,11 +151,11 @@ class Project:
         if store is not None:
             found = store.lookup(fspath, context)
             if found is not None:
-                return found
+                return self.known(found) if known else found
         report = check_file(fspath, on_progress=on_progress, **options)
         if store is not None:
             store.store(fspath, report, context)
-        return report
+        return self.known(report) if known else report
 
     def judge_arrays(self, arrays: Mapping[str, Any], metadata: Mapping | None = None, *,
                      path: str | os.PathLike | None = None, name: str | None = None,

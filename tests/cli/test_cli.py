@@ -122,16 +122,19 @@ def test_github_format_maps_warnings_and_skips(tmp_path: Path, tmp_path_factory)
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--mode", "bogus"], "Invalid value for '--mode'"),
-    (["--format", "xml"], "Invalid value for '--format'"),
-    (["--jobs", "-1"], "Invalid value for '-j' / '--jobs'"),
-    (["--no-such-option"], "No such option"),
+    (["--mode", "bogus"], "invalid value for '--mode'"),
+    (["--format", "xml"], "invalid value for '--format'"),
+    (["--jobs", "-1"], "invalid value for '-j' / '--jobs'"),
+    (["--no-such-option"], "no such option"),
     (["does-not-exist.npz"], "does not exist"),
 ])
 def test_usage_errors_exit_2(args: list[str], message: str):
     result = lint(*args, str(FIXTURES / "valid"))
     assert result.exit_code == 2
     assert message in result.stderr
+    (line,) = result.stderr.splitlines()  # one line, in the style of every other error
+    assert line.startswith("npzcontract: error: ") and "Usage:" not in result.output
+    assert line.endswith("(see 'npzcontract lint --help')") or "does not exist" in line
 
 
 @pytest.mark.parametrize("args, message", [

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import clirun
+import numpy as np
 import pytest
 
 from pytest_npzcontract.io.reader import load_npz
@@ -130,7 +132,7 @@ def test_importing_the_cli_imports_neither_numpy_nor_tensorflow():
     (["lint", "--no-config", "--format", "github", "fixtures/broken"], 1,
      "::error file=fixtures/broken/not_a_zip.npz,title=npzcontract unreadable::"),
     (["lint", "--no-config", "--jobs", "2", "fixtures"], 1, "12 files checked"),
-    (["lint", "--bogus"], 2, "No such option"),
+    (["lint", "--bogus"], 2, "no such option"),
     (["lint", "--no-config", "--expect", "oops", "fixtures/valid"], 2,
      "npzcontract: error: --expect: expected NAME=VALUE"),
     (["show", "fixtures/valid/sim_test.npz"], 0, "lineage:"),
@@ -140,7 +142,7 @@ def test_importing_the_cli_imports_neither_numpy_nor_tensorflow():
     (["migrate", "fixtures/broken/truncated.npz", "--dry-run"], 1, "cannot read: unreadable"),
     (["schema"], 0, '"$schema"'),
     (["--version"], 0, "npzcontract, version"),
-    (["nonsense"], 2, "No such command"),
+    (["nonsense"], 2, "no such command"),
 ])
 def test_console_script_exit_codes(args: list[str], code: int, needle: str):
     result = run(*args)
@@ -149,13 +151,15 @@ def test_console_script_exit_codes(args: list[str], code: int, needle: str):
     assert "Traceback" not in result.stderr
 
 
-def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path: Path):
-    big = write_dataset(tmp_path / "big.npz", n_images=64, N=64)
-    piped = run("lint", "--no-config", str(big))
-    assert "scanning values" not in piped.stderr
+def _on_a_terminal(*args: str) -> tuple[subprocess.CompletedProcess, bytes, float]:
+    """Run the console script with stderr on a pseudo-terminal: (result, what the terminal
+    got, seconds taken)."""
+    import time
+
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([str(SCRIPT), "lint", "--no-config", str(big)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=follower, text=True)
+    began = time.monotonic()
+    proc = subprocess.Popen([str(SCRIPT), *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=follower, text=True)
     os.close(follower)
     seen = b""
     try:
@@ -165,9 +169,29 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path: Path):
         pass
     finally:
         os.close(leader)
-    stdout, _ = proc.communicate(timeout=120)
-    result = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, "")
-    assert result.returncode == 0
-    assert b"scanning values" in seen and b"100%" in seen
-    assert "1 file checked: 1 passed" in result.stdout
-    assert run("lint", "--no-config", "--no-values", str(big)).returncode == 0
+    stdout, _ = proc.communicate(timeout=300)
+    return (subprocess.CompletedProcess(proc.args, proc.returncode, stdout, ""), seen,
+            time.monotonic() - began)
+
+
+def test_progress_bar_only_on_a_terminal_and_only_for_runs_over_a_second(tmp_path: Path):
+    small = write_dataset(tmp_path / "small.npz", n_images=8, N=64)
+    piped = run("lint", "--no-config", str(small))
+    assert "files" not in piped.stderr
+    quick, seen, _ = _on_a_terminal("lint", "--no-config", str(small))
+    assert quick.returncode == 0 and seen == b""  # a quick run never flashes a bar
+    rng = np.random.default_rng(0)
+    frames = rng.random((500, 64, 64), dtype=np.float32)
+    big = []
+    for i in range(60):  # about two seconds of checking, 8 MB each
+        path = tmp_path / f"big{i}.npz"
+        np.savez(path, diffraction=frames)
+        big.append(str(path))
+    slow, seen, took = _on_a_terminal("lint", "--no-config", "--no-cache", *big)
+    assert "60 files checked" in slow.stdout
+    if took > 2.0:  # long enough that the one-second delay has surely passed
+        text = seen.decode()
+        assert re.search(r"60/60 files  \.\.\.\S*/big59\.npz", text), text[-300:]
+        assert text.endswith("\r") and text.split("\r")[-2].strip() == ""  # erased at the end
+    quiet, seen, _ = _on_a_terminal("lint", "-q", "--no-config", "--no-cache", *big)
+    assert seen == b"" and quiet.stdout.count("missing-key") > 0

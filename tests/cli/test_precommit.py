@@ -220,3 +220,41 @@ def test_the_projects_own_config_lints_its_fixtures(snapshot):
                     check=False, timeout=300)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "Passed" in result.stdout
+
+
+@pytest.mark.slow
+def test_installed_hook_with_a_baseline_passes_known_legacy_data_and_blocks_new_defects(
+        snapshot, tmp_path: Path):
+    source, sha, env = snapshot
+    repo = new_repo(tmp_path / "data", env)
+    shutil.copy(FIXTURES / "legacy" / "raw_diff3d_uint16.npz", repo / "old.npz")
+    (repo / "pyproject.toml").write_text(
+        '[tool.npzcontract]\nbaseline = "npzcontract-baseline.json"\n')
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {source}\n    rev: {sha}\n    hooks:\n      - id: npz-contract\n")
+    sh(BIN / "npzcontract", "lint", "--update-baseline", ".", cwd=repo, env=env)
+    sh(PRE_COMMIT, "install", cwd=repo, env=env)
+    legacy = commit(repo, env, ".pre-commit-config.yaml", "pyproject.toml",
+                    "npzcontract-baseline.json", "old.npz")
+    assert legacy.returncode == 0, legacy.stdout + legacy.stderr
+    assert re.search(r"NPZ data contract \(DATA-001\)\.+Passed", legacy.stdout + legacy.stderr)
+    # The legacy file changed (recompressed: other bytes) with the same findings still passes.
+    import numpy as np
+
+    with np.load(repo / "old.npz") as loaded:
+        arrays = dict(loaded)
+    before = (repo / "old.npz").read_bytes()
+    np.savez_compressed(repo / "old.npz", **arrays)
+    assert (repo / "old.npz").read_bytes() != before
+    shutil.copy(VALID, repo / "train.npz")
+    touched = commit(repo, env, "old.npz", "train.npz")
+    assert touched.returncode == 0, touched.stdout + touched.stderr
+    # A new broken file fails; the known findings of the legacy file do not appear.
+    shutil.copy(FIXTURES / "legacy" / "raw_diff3d_uint16.npz", repo / "new.npz")
+    shutil.copy(BROKEN, repo / "broken.npz")
+    blocked = commit(repo, env, "new.npz", "broken.npz")
+    out = blocked.stdout + blocked.stderr
+    assert blocked.returncode == 1
+    assert "new.npz: [diff3d] error legacy-key" in out
+    assert "broken.npz: [probeGuess] error missing-key" in out
+    assert "old.npz" not in out

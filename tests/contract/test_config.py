@@ -44,7 +44,7 @@ def test_every_key_is_read_and_normalized(tmp_path: Path):
 mode = "PERMISSIVE"
 profile = "count-intensity"
 include = ["data/**/*.npz"]
-exclude = "data/scratch"
+exclude = ["data/scratch"]
 values = false
 expect = { nphotons = 1e6, N = 64.0, gridsize = 2 }
 jobs = 0
@@ -92,6 +92,19 @@ required = ["scan_index"]
      "[tool.npzcontract] contract: unknown field 'colour' in contract key 'mask'"),
     ("jobs = -2", "jobs: expected a whole number >= 0"),
     ("rtol = 2", "rtol: expected a number in [0, 1), not 2"),
+    ('include = "*.npz"', "include: expected a list of glob patterns, e.g. ['*.npz'], not "
+     "the string '*.npz'"),
+    ('exclude = "data/scratch"', "exclude: expected a list of glob patterns"),
+    ('expect = { nphotons = "1e6" }', "expect: nphotons must be a positive number, not '1e6'"),
+    ('rules = { legacy-keys = "off" }',
+     "rules: unknown rule id 'legacy-keys' (did you mean 'legacy-key'?)"),
+    ('baseline = ""', "baseline: expected a file name"),
+    ("baseline = 1", "baseline: expected a string, not 1"),
+    ('per-file-ignores = { "tests/**" = "not-a-dataset" }',
+     "[tool.npzcontract.per-file-ignores] 'tests/**': expected a list of rule ids"),
+    ('per-file-ignores = { "tests/**" = ["not-a-datset"] }',
+     "'tests/**': unknown rule id 'not-a-datset' (did you mean 'not-a-dataset'?)"),
+    ('per-file-ignores = ["x"]', "per-file-ignores: expected a table of"),
 ])
 def test_bad_configuration_names_the_key(tmp_path: Path, body: str, message: str):
     config = write(tmp_path / "pyproject.toml", f"[tool.npzcontract]\n{body}\n")
@@ -101,6 +114,30 @@ def test_bad_configuration_names_the_key(tmp_path: Path, body: str, message: str
     assert message in str(info.value)
     with pytest.raises(ConfigError, match="pyproject.toml: "):
         load_settings(config)
+
+
+@pytest.mark.parametrize("body", ["mode = 3", 'mode = "loud"', "values = 1", "cache_dir = 2"])
+def test_a_bad_value_names_its_key_once(tmp_path: Path, body: str):
+    write(tmp_path / "pyproject.toml", f"[tool.npzcontract]\n{body}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cwd=tmp_path)
+    key = body.split(" =")[0]
+    assert str(info.value).count(f"[tool.npzcontract] {key}") == 1, str(info.value)
+
+
+def test_per_file_ignores_and_baseline_are_read(tmp_path: Path):
+    write(tmp_path / "pyproject.toml", '[tool.npzcontract]\nbaseline = "known.json"\n'
+          '[tool.npzcontract.per-file-ignores]\n"tests/fixtures/**" = ["not-a-dataset"]\n'
+          '"legacy/*.npz" = ["legacy-key", "metadata-missing"]\n"*.npz" = ["not-normalized"]\n')
+    s = load_settings(cwd=tmp_path)
+    assert s.baseline_path() == tmp_path / "known.json"
+    assert s.ignored_rules(tmp_path / "tests/fixtures/w.npz") == {"not-a-dataset",
+                                                                  "not-normalized"}
+    assert s.ignored_rules(tmp_path / "legacy/a.npz") == {"legacy-key", "metadata-missing",
+                                                          "not-normalized"}
+    assert s.ignored_rules(tmp_path / "legacy/sub/a.npz") == {"not-normalized"}
+    assert s.to_dict()["per-file-ignores"]["legacy/*.npz"] == ["legacy-key", "metadata-missing"]
+    assert load_settings(search=False).ignored_rules("x.npz") == set()
 
 
 def test_unusable_files_are_configuration_errors(tmp_path: Path):

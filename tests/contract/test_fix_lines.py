@@ -238,6 +238,19 @@ def _truncate(path: Path, profile: str, a: dict, m: dict) -> tuple[str, ...]:
     return ()
 
 
+def _weights(path: Path, profile: str, a: dict, m: dict) -> tuple[str, ...]:
+    np.savez(path, **{"dense/kernel": np.ones((3, 3), np.float32)})  # not a dataset at all
+    return ()
+
+
+def _exclude(path: Path, profile: str, fix: str, a: dict, m: dict) -> tuple[str, ...]:
+    assert "add its path to exclude in [tool.npzcontract]" in fix
+    config = Path("pyproject.toml")
+    config.write_text(config.read_text().replace(
+        "[tool.npzcontract]\n", f'[tool.npzcontract]\nexclude = ["{path.as_posix()}"]\n', 1))
+    return ()
+
+
 def _recreate(path: Path, profile: str, fix: str, a: dict, m: dict) -> tuple[str, ...]:
     assert "save_npz" in fix
     return _restore(path, profile, fix, a, m)
@@ -297,6 +310,37 @@ def _sqrt_counts(path: Path, profile: str, fix: str, a: dict, m: dict) -> tuple[
         key = _frames(profile)
         arrays[key] = np.sqrt(arrays[key]).astype(np.float32)
     _edit(path, change)
+    return ()
+
+
+SINGLE_DOSE = tuple(n for n in NAMES if PROFILES[n].single_dose)
+
+
+def _sources(profile: str) -> list[Path]:
+    return [write_dataset(Path(profile) / f"{name}.npz", profile=profile, nphotons=dose,
+                          seed=1) for name, dose in (("lo", NPHOTONS), ("hi", NPHOTONS * 100))]
+
+
+def _mixed_doses(path: Path, profile: str, a: dict, m: dict) -> tuple[str, ...]:
+    """Two doses merged per source (as canonical keeps them), judged by a one-dose reader."""
+    import warnings
+
+    from pytest_npzcontract.tools.merge import merge_files
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # raw's diff3d is a legacy key under canonical
+        merge_files(_sources(profile), path.with_name("m.npz"), profile="canonical",
+                    mode="warn")
+    path.with_name("m.npz").replace(path)
+    return ()
+
+
+def _merge_with_one_dose(path: Path, profile: str, fix: str, a: dict, m: dict
+                         ) -> tuple[str, ...]:
+    assert "merge --nphotons VALUE" in fix
+    result = invoke("merge", *_sources(profile), "-o", path, "--force", "--profile", profile,
+                    "--nphotons", repr(NPHOTONS))
+    assert result.exit_code == 0, result.output
     return ()
 
 
@@ -396,7 +440,9 @@ CASES = [*_missing_keys(),
     Case("parameter-missing", NAMES, _defect(_no_nphotons), _command(_nphotons), command=True),
     Case("intensity-not-amplitude", AMPLITUDE, _defect(_counts_defect(integer=False)),
          _sqrt_counts),
-    Case("not-normalized", AMPLITUDE, _defect(_scale(40.0)), _normalize),
+    # raw diff3d is sqrt(counts), unnormalized by the reference's spec: no advisory there
+    Case("not-normalized", ("canonical", "train"), _defect(_scale(40.0)), _normalize),
+    Case("mixed-dose", SINGLE_DOSE, _mixed_doses, _merge_with_one_dose),
     Case("negative-amplitude", NAMES, _defect(_set(_frames, _poke(-1.0))), _clip),
     Case("non-finite", NAMES, _defect(_set(_frames, _poke(np.nan))), _drop_nan),
     Case("bad-ndim", NAMES, _defect(lambda a, m, p: a.update(xcoords=a["xcoords"][:, None])),
@@ -415,6 +461,7 @@ CASES = [*_missing_keys(),
     Case("scale-contract", NAMES, _defect(_partial_pair), _record_pair),
     Case("unsupported-size", NAMES, _small_frames, _sizes_profile),
     Case("unreadable", NAMES, _truncate, _recreate),
+    Case("not-a-dataset", NAMES, _weights, _exclude),
     Case("unsafe-object-array", NAMES, _object_coords, _restore),
     Case("resource-limit", NAMES, _low_limit, _raise_limit),
 ]
@@ -452,7 +499,7 @@ def test_following_the_printed_fix_leaves_the_file_clean(tmp_path, monkeypatch, 
     assert after.exit_code == 0 and "0 errors, 0 warnings" in after.output, (
         fix, after.output)
     assert f"checked against profile {profile}" in after.output or profile not in NAMES \
-        or path.name == "small.npz", after.output
+        or path.name == "small.npz" or case.rule == "not-a-dataset", after.output
 
 
 def test_every_rule_with_a_fix_has_a_case():

@@ -113,6 +113,9 @@ CASES = [
      "parameter-mismatch"),
     ("dose lie", lambda a: (a, np.array(json.dumps(valid_metadata(nphotons=1e9)))),
      "nphotons-inconsistent"),
+    ("model weights", lambda a: ({"dense/kernel": np.ones((4, 4), np.float32),
+                                  "dense/bias": np.zeros(4, np.float32)}, None),
+     "not-a-dataset"),
     ("object data", _set("scan_index", lambda a: np.array([None] * 4, dtype=object)),
      "unsafe-object-array"),
 ]
@@ -134,7 +137,8 @@ def test_each_rule_fires_alone(tmp_path, base, what, mutate, rule):
 
 
 def test_every_rule_id_is_exercised_somewhere():
-    covered = {c[2] for c in CASES} | {"unreadable", "resource-limit"}
+    # mixed-dose needs a single-dose profile: tests/contract/test_mixed_dose.py
+    covered = {c[2] for c in CASES} | {"unreadable", "resource-limit", "mixed-dose"}
     assert covered == set(RULES)
 
 
@@ -292,3 +296,24 @@ def test_malformed_metadata_sections_are_findings_not_crashes(tmp_path, base, ph
     report = check_file(path, config={"nphotons": 1e6, "N": 64})
     assert _rules(report) == {"metadata-schema"}  # and no AttributeError from the config check
     assert report.metadata["training_parameters"] == "abc"
+
+
+def test_a_file_sharing_no_key_with_any_profile_gets_one_finding_not_a_cascade(tmp_path):
+    weights = _write(tmp_path, {"w": np.ones((3, 3), np.float32), "loss": np.zeros(10)},
+                     meta=None, name="weights.npz")
+    for mode in MODES:
+        report = check_file(weights, mode=mode)
+        assert [(f.rule, f.severity) for f in report.findings] == [("not-a-dataset", "error")]
+        assert "exclude" in report.findings[0].hint
+        assert "loss, w" in report.findings[0].message
+    # One key of any profile (here raw's diff3d) makes it a dataset, judged as usual.
+    partial = _write(tmp_path, {"diff3d": np.ones((2, 64, 64), np.float32)}, meta=None,
+                     name="partial.npz")
+    assert "missing-key" in _rules(check_file(partial)) and "not-a-dataset" not in _rules(
+        check_file(partial))
+    # Keys of a custom profile count as dataset keys too.
+    from pytest_npzcontract.contract.profiles import PROFILES, derive_profile
+    custom = {**PROFILES, "mine": derive_profile("mine", {"extends": "canonical",
+                                                          "keys": {"w": {"ndim": 2}}})}
+    assert "not-a-dataset" not in _rules(check_file(weights, profiles=custom))
+    assert _rules(check_file(weights, rule_levels={"not-a-dataset": "off"})) == set()

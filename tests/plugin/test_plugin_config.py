@@ -191,3 +191,26 @@ def test_show_prints_the_findings_after_the_lineage(tmp_path):
     assert "error dtype-precision (policy): [objectGuess]" in out
     clean = CliRunner().invoke(cli, ["show", str(tmp_path / "a.npz")]).stdout
     assert clean.rstrip().endswith("findings (profile canonical, mode strict, values scanned): none")
+
+
+def test_npz_check_honours_per_file_ignores_and_the_baseline(pytester: pytest.Pytester):
+    """One verdict: the fixture judges a file as lint does, ignores and baseline included."""
+    from pytest_npzcontract.cli import main
+
+    root = pytester.path
+    write_dataset(root / "data/legacy/old.npz", n_images=4, legacy=["diff3d"], seed=1)
+    write_dataset(root / "data/nometa.npz", n_images=4, metadata=False, seed=2)
+    (root / "pyproject.toml").write_text(
+        '[tool.npzcontract]\nbaseline = "known.json"\n'
+        '[tool.npzcontract.per-file-ignores]\n"data/nometa.npz" = ["metadata-missing"]\n')
+    assert main(["lint", "--update-baseline", "data"]) == 0
+    pytester.makepyfile(test_data='''
+def test_legacy_is_known(npz_check):
+    report = npz_check("data/legacy/old.npz")
+    assert report.ok and {f.rule for f in report.baselined} == {"legacy-key"}
+
+def test_ignored(npz_check):
+    report = npz_check("data/nometa.npz")
+    assert report.ok and [f.rule for f in report.ignored] == ["metadata-missing"]
+''')
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)

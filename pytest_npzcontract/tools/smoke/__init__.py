@@ -12,15 +12,16 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-#: How to get TensorFlow; the CLI and the training code both point users to it.
-INSTALL_HINT = "pip install '.[tf]' in the pytest-npzcontract checkout"
-
 _EXPORTS = {"run_smoke": "run", "SmokeResult": "run", "Check": "run"}
 
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
+    if name == "INSTALL_HINT":  # how to get TensorFlow, as this copy was installed
+        from ...base.install import install_hint
+
+        return install_hint("tf")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
