@@ -134,7 +134,7 @@ def derive_profile(name: str, spec: Mapping, known: Mapping[str, Contract] | Non
     if not isinstance(retype, Mapping) or not all(
             isinstance(v, Mapping) and set(v) <= {"dtypes", "ndim"} for v in retype.values()):
         raise ValueError(f"custom profile {shown(name)}: retype must be a table of "
-                         "key = {{ dtypes = [...], ndim = ... }}")
+                         "key = { dtypes = [...], ndim = ... }")
     base = known[base_name]
     for key in retype:
         if key not in base.keys:

@@ -118,7 +118,7 @@ def _amplitude_checks(run: Run, key: str, array: Any, stats: Any,
 def _proof_text(proofs: Mapping[Any, NphotonsEstimate], groups: int) -> str:
     """The lattice's evidence: method, spacing, patterns (per source for a merged file)."""
     parts = []
-    for label, e in sorted(proofs.items(), key=lambda item: str(item[0])):
+    for label, e in proofs.items():  # the estimator's order: source indices ascending
         what = ("whole-number photon counts" if e.method == "counts" else
                 "rescaled photon counts (the values, not their squares, sit on one lattice)")
         where = "" if label is None else f"source {label}: "
