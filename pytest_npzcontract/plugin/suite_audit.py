@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
 import warnings
 from collections import Counter
 from collections.abc import Generator
@@ -115,11 +114,13 @@ class AuditPlugin:
         target = self.config.getoption("npz_audit_report", default=None)
         if not target or hasattr(self.config, "workerinput"):
             return
+        from ..io.atomic import atomic_write
+
         path = Path(target)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(report_json(self.results, self.mode), indent=2) + "\n")
-        os.replace(tmp, path)
+        text = json.dumps(report_json(self.results, self.mode), indent=2) + "\n"
+        with atomic_write(path, display=str(target)) as staged:
+            staged.file.write(text.encode("utf-8"))
 
 
 def _exempt(path: Path, marker: pytest.Mark | None) -> bool:
