@@ -12,7 +12,8 @@ SEVERITIES = ("error", "warning", "info")
 class Finding:
     """One contract observation: ``file: key: rule: message`` with a severity.
 
-    ``hint`` is a one-line fix suggestion (may be empty).
+    ``hint`` is a one-line fix suggestion (may be empty). ``kind`` is set only when this
+    finding's kind differs from its rule's (the advisory heuristic of a policy rule).
     """
 
     file: str | None
@@ -21,6 +22,7 @@ class Finding:
     severity: str
     message: str
     hint: str = ""
+    kind: str = ""
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -36,7 +38,10 @@ class Finding:
         return text
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if not data["kind"]:
+            del data["kind"]
+        return data
 
 
 @dataclass

@@ -146,7 +146,13 @@ def lint_paths(files: list[str], project: Project | Settings, *, progress: bool 
     cache = project.cache
     if cache is None:
         return check_files(files, project, progress=progress)
-    context = {path: cache_context(project.options(path)) for path in files}
+    by_profile: dict[str | None, str] = {}  # the context depends on the path only so
+    context = {}
+    for path in files:
+        profile = project.profile_for(path)
+        if profile not in by_profile:
+            by_profile[profile] = cache_context(project.options(path))
+        context[path] = by_profile[profile]
     found = {path: cache.lookup(path, context[path]) for path in files}
     todo = [path for path, report in found.items() if report is None]
     fresh = check_files(todo, project, progress=progress)
@@ -182,10 +188,13 @@ def check_files(files: Sequence[str], project: Project | Settings, *, progress: 
     settings = project.settings
     progress = progress and _progress_wanted(settings, files)
     if settings.jobs <= 1 or len(files) < 2:
+        # One file and several jobs: its large members are scanned in threads instead.
+        threads = max(settings.jobs, 1)
         if not progress:
-            return [project.judge(path, cache=False) for path in files]
+            return [project.judge(path, cache=False, threads=threads) for path in files]
         with _ProgressBar(files) as bar:
-            return [bar.finished(path, project.judge(path, cache=False, on_progress=bar.add))
+            return [bar.finished(path, project.judge(path, cache=False, on_progress=bar.add,
+                                                     threads=threads))
                     for path in files]
     from .workers import run_parallel
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -25,7 +26,23 @@ from .common import PROG
 
 #: Commands imported only when run (or listed by --help): command name -> module in ``cli``.
 LAZY_COMMANDS = {"lint": "lint", "show": "show", "migrate": "migrate", "smoke": "smoke",
-                 "split": "split", "merge": "merge", "lineage": "lineage"}
+                 "split": "split", "merge": "merge", "lineage": "lineage",
+                 "cache": "cache"}
+#: Thread-count variables of the BLAS libraries NumPy may load. Starting BLAS threads costs
+#: more than the checks' few small matrix products gain, so commands other than ``smoke``
+#: (TensorFlow trains there) set them to 1 before NumPy loads, unless the user set any.
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+def limit_blas_threads(environ: os._Environ | dict = os.environ) -> bool:
+    """Set every :data:`BLAS_THREADS` variable to 1 unless NumPy is loaded already or the
+    user set one of them; True when they were set."""
+    if "numpy" in sys.modules or any(name in environ for name in BLAS_THREADS):
+        return False
+    for name in BLAS_THREADS:
+        environ[name] = "1"
+    return True
 
 
 class _LazyGroup(click.Group):
@@ -37,6 +54,8 @@ class _LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            if cmd_name != "smoke":
+                limit_blas_threads()
             module = importlib.import_module(f".{LAZY_COMMANDS[cmd_name]}", __package__)
             self.add_command(getattr(module, cmd_name.replace("-", "_")), cmd_name)
         return super().get_command(ctx, cmd_name)

@@ -4,11 +4,15 @@ checked against that profile, verified and atomic."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from ..base.echo import shown
 from .common import PROG, CliError, refuse_symlink
+
+if TYPE_CHECKING:
+    from ..tools.project import Project
 
 
 class _Nphotons(click.ParamType):
@@ -86,13 +90,13 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
     from ..base.errors import ContractViolation
     from ..tools.migrate import MigrateOptions, MigrationError, apply_plan, plan_file
 
-    settings = _settings(config_file, no_config, mode, profile, to)
+    project = _project(config_file, no_config, mode, profile, to)
     if plan_file_path is not None and profile is not None:
         raise CliError("--plan takes profiles from its entries ('profile', 'to'): do not "
                        "combine it with --profile")
     if plan_file_path is not None:
         _run_plan(ctx, plan_file_path, files, output, in_place, dry_run or check, force,
-                  (sqrt, nphotons, n_pixels, gridsize, to), settings, allow_outside)
+                  (sqrt, nphotons, n_pixels, gridsize, to), project, allow_outside)
         return
     if allow_outside:
         raise CliError("--allow-outside goes with --plan FILE")
@@ -120,7 +124,7 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
     plans, status = [], 0
     for source, target in zip(files, targets, strict=True):
         try:
-            plans.append((plan_file(source, options, settings, output=target), target))
+            plans.append((plan_file(source, options, project, output=target), target))
         except ContractViolation as exc:
             status = 1
             for finding in exc.findings:
@@ -169,22 +173,23 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
     ctx.exit(status)
 
 
-def _settings(config_file: str | None, no_config: bool, mode: str | None, profile: str | None,
-              to: str | None) -> object:
-    """The project's settings with the command line's mode (``--profile`` and ``--to`` go
-    into the migration's options); both must name a known profile."""
-    from ..contract.config import ConfigError, load_settings
+def _project(config_file: str | None, no_config: bool, mode: str | None, profile: str | None,
+             to: str | None) -> Project:
+    """The project with the command line's mode (``--profile`` and ``--to`` go into the
+    migration's options); both must name a known profile."""
+    from ..contract.config import ConfigError
+    from ..tools.project import Project
 
     try:
-        settings = load_settings(config_file, search=not no_config).override(mode=mode)
+        project = Project.load(config_file, search=not no_config, mode=mode)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    known = settings.registry()
+    known = project.settings.registry()
     for option, name in (("--profile", profile), ("--to", to)):
         if name is not None and name not in known:
             raise CliError(f"{option}: unknown profile {name!r} (choose from "
                            f"{', '.join(known)})")
-    return settings
+    return project
 
 
 def _read_only(path: str) -> bool:
@@ -239,7 +244,7 @@ def _migration_targets(files: tuple[str, ...], output: str | None, in_place: boo
 
 
 def _run_plan(ctx: click.Context, plan_path: str, files: tuple[str, ...], output: str | None,
-              in_place: bool, check: bool, force: bool, per_file: tuple, settings: object,
+              in_place: bool, check: bool, force: bool, per_file: tuple, project: Project,
               allow_outside: bool = False) -> None:
     from pathlib import Path
 
@@ -253,7 +258,14 @@ def _run_plan(ctx: click.Context, plan_path: str, files: tuple[str, ...], output
         entries = read_plan(plan_path, allow_outside=allow_outside)
     except PlanError as exc:
         raise CliError(str(exc)) from None
-    outcomes = run_plan(entries, check=check, echo=click.echo, settings=settings)
+    known = project.settings.registry()
+    for entry in entries:
+        for field in ("to", "profile"):
+            name = getattr(entry.options, field)
+            if name is not None and name not in known:
+                raise CliError(f"{plan_path}: datasets entry {entry.index}: {field!r}: unknown "
+                               f"profile {name!r} (choose from {', '.join(known)})")
+    outcomes = run_plan(entries, check=check, echo=click.echo, project=project)
     click.echo("")
     if check:
         click.echo("check only: nothing written")

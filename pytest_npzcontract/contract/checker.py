@@ -60,7 +60,7 @@ def check_file(path: str | os.PathLike, *, mode: ValidationMode | str = Validati
                limits: Limits = DEFAULT_LIMITS, rtol: float = DEFAULT_RTOL,
                on_progress: Progress | None = None,
                nphotons_factor: float = DEFAULT_FACTOR,
-               profiles: Mapping[str, Contract] | None = None) -> Report:
+               profiles: Mapping[str, Contract] | None = None, threads: int = 1) -> Report:
     """Check one ``.npz`` file; every problem, including an unreadable file, is a finding.
 
     ``profile``: a profile name (``canonical``, ``train``, ``raw``, ``count-intensity``, or one
@@ -70,10 +70,13 @@ def check_file(path: str | os.PathLike, *, mode: ValidationMode | str = Validati
     ``on_progress(nbytes)`` is called as value checks decompress data (for progress bars).
     ``nphotons_factor``: how far the recorded nphotons may be from the dose the frames' photon
     statistics give before ``nphotons-inconsistent`` (checked in the value scan).
+    ``threads``: how many large members may be scanned at once, in threads (the findings do
+    not depend on it; see ``contract/parallel_scan.py``).
     Raises ``ValueError`` only for bad arguments (unknown mode, profile or rule level).
     """
     run = Run(os.fspath(path), mode, rule_levels, profile, contract, profiles)
     run.nphotons_factor = validate_factor(nphotons_factor)
+    run.threads = max(int(threads), 1)
     try:
         with scan_archive(path, limits) as scan:
             for f in scan.findings:
@@ -141,16 +144,16 @@ def _file_array(scan: ArchiveScan, key: str, limits: Limits, on_progress: Progre
                 read: set[str]) -> Array:
     member, info = scan.members[key], scan.infos[key]
 
-    def chunks() -> Iterator[np.ndarray]:
+    def chunks(fp: Any = None) -> Iterator[np.ndarray]:
         # Each chunk may be a view of a reused buffer: valid until the next one is read.
-        pieces = _marking(iter_member_arrays(scan.zf, info, member, limits.chunk_bytes, limits),
-                          read, key)
+        pieces = _marking(iter_member_arrays(scan.zf, info, member, limits.chunk_bytes, limits,
+                                             fp=fp), read, key)
         if on_progress is not None:
             pieces = _reporting(pieces, on_progress)
         return pieces
 
     return Array(key, member.shape, member.dtype, member.data_bytes, chunks,
-                  member.fortran_order)
+                 member.fortran_order, source=scan.path if scan.remote is None else None)
 
 
 def _marking(pieces: Iterator[np.ndarray], read: set[str], key: str) -> Iterator[np.ndarray]:
@@ -306,6 +309,8 @@ def _check_layout(run: Run, arrays: dict[str, Array]) -> dict[str, tuple[int, ..
                     "`npzcontract migrate --in-place FILE`")
             shape = (shape[2], shape[0], shape[1])
             run.transposed.add(key)
+        elif spec.per_image and spec.frame and len(shape) == 3 and len(set(shape)) == 1:
+            run.cubes.add(key)  # n == N: only the photons can tell (n, N, N) from (H, W, n)
         shapes[key] = shape
     return shapes
 

@@ -50,7 +50,8 @@ from .config_values import (  # noqa: F401 (ConfigError, TABLE, EXPECT_KEYS are 
     _unknown,
 )
 
-_OPTION_NAMES = {"rules": "--rule", "nphotons_factor": "--nphotons-factor"}
+_OPTION_NAMES = {"rules": "--rule", "nphotons_factor": "--nphotons-factor",
+                 "cache_max_size": "--max-size", "cache_max_age": "--max-age"}
 _FIELDS = {"custom-profiles": "custom_profiles"}
 
 @dataclass(frozen=True)
@@ -81,6 +82,10 @@ class Settings:
     cache: bool = True
     cache_dir: str = ".npzcontract_cache"
     cache_strategy: str = "metadata"
+    #: The lint cache is pruned to this many bytes (oldest entries first) and of entries
+    #: older than this many days, after runs that stored entries (tools/cache_prune.py).
+    cache_max_size: int = 256 << 20
+    cache_max_age: float = 30.0
     #: How far recorded nphotons and the data's dose estimate may be apart (nphotons-inconsistent).
     nphotons_factor: float = 2.0
     #: A run that matches no file fails (exit 1) instead of passing with a warning.
@@ -122,6 +127,7 @@ class Settings:
                 "contract": _plain(self.contract), "jobs": self.jobs, "rtol": self.rtol,
                 "respect_gitignore": self.respect_gitignore, "cache": self.cache,
                 "cache_dir": self.cache_dir, "cache_strategy": self.cache_strategy,
+                "cache_max_size": self.cache_max_size, "cache_max_age": self.cache_max_age,
                 "nphotons_factor": self.nphotons_factor,
                 "config": os.fspath(self.source) if self.source else None}
 
@@ -140,16 +146,22 @@ class Settings:
                    for i in range(len(parts)))
 
     def relative(self, path: str | os.PathLike) -> str:
-        """``path`` relative to :attr:`root` in POSIX form (absolute when outside it)."""
-        absolute = Path(os.path.abspath(path))
-        try:
-            return absolute.relative_to(self._resolved_root).as_posix()
-        except ValueError:
-            return absolute.as_posix()
+        """``path`` relative to :attr:`root` in POSIX form (absolute when outside it).
+        String operations only (no ``pathlib``, no system call): it runs for every file of a
+        walk."""
+        absolute = os.path.abspath(path)
+        root = self._resolved_root
+        if absolute == root:
+            rel = "."
+        elif absolute.startswith(root if root.endswith(os.sep) else root + os.sep):
+            rel = absolute[len(root):].lstrip(os.sep)
+        else:
+            rel = absolute
+        return rel if os.sep == "/" else Path(rel).as_posix()
 
     @functools.cached_property
-    def _resolved_root(self) -> Path:
-        return self.root.resolve()
+    def _resolved_root(self) -> str:
+        return os.fspath(self.root.resolve())
 
     def cache_path(self) -> Path:
         """The lint cache directory: ``cache_dir`` relative to :attr:`root` (or absolute)."""
@@ -174,7 +186,12 @@ class Settings:
         return chosen
 
     def registry(self) -> dict[str, Any]:
-        """Every profile by name (built-in, then custom), each extended by ``contract``."""
+        """Every profile by name (built-in, then custom), each extended by ``contract``
+        (built once per settings object: it is asked for every file)."""
+        return dict(self._registry)
+
+    @functools.cached_property
+    def _registry(self) -> dict[str, Any]:
         return _registry(self.custom_profiles, self.contract)
 
     def build_contract(self, path: str | os.PathLike | None = None) -> Any:

@@ -22,7 +22,8 @@ EXPECT_KEYS = {"nphotons": "positive number", "N": "positive integer",
                "gridsize": "positive integer"}
 _KEYS = ("mode", "profile", "profiles", "custom-profiles", "include", "exclude", "values",
          "expect", "rules", "contract", "limits", "jobs", "rtol", "respect_gitignore", "cache",
-         "cache_dir", "cache_strategy", "nphotons_factor", "require_files")
+         "cache_dir", "cache_strategy", "cache_max_size", "cache_max_age", "nphotons_factor",
+         "require_files")
 #: Configuration keys whose Settings field is spelled differently.
 #: How the lint cache recognizes an unchanged file: by its identity (size, mtime, inode) or
 #: by a hash of its bytes (for CI, where a fresh checkout gives every file a new mtime).
@@ -179,6 +180,34 @@ def _cache_strategy(value: Any, label: str) -> str:
     return text
 
 
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 1 << 10,
+               "mib": 1 << 20, "gib": 1 << 30}
+
+
+def _size(value: Any, label: str) -> int:
+    """Bytes: a whole number, or a string such as ``"256MiB"``, ``"1 GB"``, ``"500kb"``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        number = text.rstrip("kmgib")
+        unit = text[len(number):]
+        try:
+            amount = float(number)
+        except ValueError:
+            amount = -1.0
+        if unit in _SIZE_UNITS and math.isfinite(amount) and amount >= 0:
+            return int(amount * _SIZE_UNITS[unit])
+    raise ConfigError(f"{label}: expected a size such as 268435456, \"256MiB\" or \"1GB\", "
+                      f"not {value!r}")
+
+
+def _days(value: Any, label: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise ConfigError(f"{label}: expected a number of days >= 0, not {value!r}")
+    return float(value)
+
+
 def _nonempty(value: Any, label: str) -> str:
     text = _string(value, label)
     if not text:
@@ -212,4 +241,5 @@ _CHECKS = {"mode": _mode, "profile": _profile, "profiles": _path_profiles,
            "values": _bool, "expect": _expect, "rules": _rules, "contract": _contract,
            "limits": _limits, "jobs": _jobs, "rtol": _rtol, "respect_gitignore": _bool,
            "cache": _bool, "cache_dir": _nonempty, "cache_strategy": _cache_strategy,
+           "cache_max_size": _size, "cache_max_age": _days,
            "nphotons_factor": _factor, "require_files": _bool}

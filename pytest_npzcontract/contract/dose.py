@@ -2,7 +2,9 @@
 statistics give, computed inside the checker's value scan (the same chunks, one pass).
 
 A merged file (per-image ``source_index``, per-source nphotons under ``source_datasets``) is
-judged source by source, each against its own dose. Nothing is reported when the estimate is
+judged source by source, each against its own dose; under a profile whose reader takes one
+nphotons per file (``Contract.single_dose``: raw, train) sources of different doses are rule
+``mixed-dose``, and every message about a mix names each source's estimate. Nothing is reported when the estimate is
 undetermined (no lattice, too few photons) or the rule is off::
 
     >>> dose = DoseCheck.start(run, arrays, "diffraction")   # None when it cannot fire
@@ -24,6 +26,8 @@ from .rules import resolve_level
 from .sources import source_entries, source_nphotons
 
 RULE = "nphotons-inconsistent"
+#: Rules that read the estimate: with all of them off the scan skips the estimator.
+USERS = (RULE, "intensity-not-amplitude", "mixed-dose")
 DEFAULT_FACTOR = 2.0
 
 
@@ -48,58 +52,95 @@ class DoseCheck:
 
     @classmethod
     def start(cls, run: Any, arrays: Mapping[str, Any], key: str | None) -> DoseCheck | None:
-        """A check for ``arrays[key]``, or ``None`` when the rule is off, nothing is recorded,
-        or the frames are not (n, H, W)."""
-        if key is None or resolve_level(RULE, run.mode, run.levels) == "off":
+        """A check for ``arrays[key]``, or ``None`` when the frames are not (n, H, W) numbers.
+
+        The estimate runs whether or not a dose is recorded: rule intensity-not-amplitude
+        reads its method, and rule mixed-dose compares the sources' estimates; only with all
+        three rules off is it skipped."""
+        if key is None or all(resolve_level(rule, run.mode, run.levels) == "off"
+                              for rule in USERS):
             return None
         frames = arrays.get(key)
         if frames is None or len(frames.shape) != 3 or frames.dtype.kind not in "biuf":
             return None
         metadata = run.report.metadata
         factor = float(getattr(run, "nphotons_factor", DEFAULT_FACTOR))
-        labels, doses, sources = None, {}, {}
-        per_source = {i: dose for i, e in enumerate(source_entries(metadata))
-                      if (dose := source_nphotons(e)) is not None}
-        if per_source and "source_index" in arrays:
-            labels = _read_labels(arrays["source_index"], frames.shape[0])
-            if labels is not None:
-                present = {int(v) for v in np.unique(labels)}
-                doses = {i: d for i, d in per_source.items() if i in present}
-                sources = _source_names(metadata)
-        if not doses:
-            labels = None
-            dose = file_dose(metadata)
-            if dose is None:
-                return None
-            doses = {None: dose}
         fortran = bool(getattr(frames, "fortran", False))
-        if fortran and labels is not None:
-            return None
+        labels, doses, sources = None, {}, _source_names(metadata)
+        if "source_index" in arrays and not fortran:
+            labels = _read_labels(arrays["source_index"], frames.shape[0])
+        file_recorded = file_dose(metadata)
+        if labels is not None:
+            per_source = {i: dose for i, e in enumerate(source_entries(metadata))
+                          if (dose := source_nphotons(e)) is not None}
+            for i in (int(v) for v in np.unique(labels)):
+                dose = per_source.get(i, file_recorded)
+                if dose is not None:
+                    doses[i] = dose
+        elif file_recorded is not None:
+            doses = {None: file_recorded}
         acc = NphotonsAccumulator(frames.dtype, frames.shape[1] * frames.shape[2],
-                                  labels=labels, fortran=fortran, key=key)
+                                  labels=labels, fortran=fortran, key=key,
+                                  total=frames.nbytes // max(frames.dtype.itemsize, 1))
         return cls(key, acc, doses, sources, factor)
 
     def observe(self, chunk: np.ndarray) -> None:
         self.accumulator.update(chunk)
 
     def finish(self, run: Any) -> dict[Any, NphotonsEstimate]:
-        """Add a finding per group whose recorded dose and estimate are too far apart."""
+        """Add a finding per group whose recorded dose and estimate are too far apart, and
+        ``mixed-dose`` when a single-dose profile holds frames of several doses."""
         results = self.accumulator.results()
-        for label, recorded in self.doses.items():
-            estimate = results.get(label)
-            if estimate is None or not estimate.determined or not estimate.value:
-                continue
-            ratio = max(estimate.value / recorded, recorded / estimate.value)
-            if ratio <= self.factor:
-                continue
-            who = "metadata records"
-            if label is not None:
-                name = self.sources.get(label)
-                who = f"source {label}{f' ({name})' if name else ''} records"
-            run.add(RULE, self.key,
-                    f"{who} nphotons={recorded:g} but the frames' photon statistics give "
-                    f"{estimate.text()}: {ratio:.3g}x apart (limit {self.factor:g}x)")
+        mix = self.mix_text(results) if len(results) > 1 else ""
+        if resolve_level(RULE, run.mode, run.levels) != "off":
+            for label, recorded in self.doses.items():
+                estimate = results.get(label)
+                if estimate is None or not estimate.determined or not estimate.value:
+                    continue
+                ratio = max(estimate.value / recorded, recorded / estimate.value)
+                if ratio <= self.factor:
+                    continue
+                who = "metadata records" if label is None else f"{self.name(label)} records"
+                run.add(RULE, self.key,
+                        f"{who} nphotons={recorded:g} but the frames' photon statistics give "
+                        f"{estimate.text()}: {ratio:.3g}x apart (limit {self.factor:g}x)"
+                        + (f"; {mix}" if mix else ""))
+        if getattr(run.contract, "single_dose", False) and len(results) > 1:
+            self._mixed(run, results, mix)
         return results
+
+    def name(self, label: Any) -> str:
+        path = self.sources.get(label)
+        return f"source {label}" + (f" ({path})" if path else "")
+
+    def mix_text(self, results: Mapping[Any, NphotonsEstimate]) -> str:
+        """Each source's recorded dose and estimate, for every message about a mix."""
+        parts = []
+        for label, estimate in sorted(results.items(), key=lambda item: item[0]):
+            recorded = self.doses.get(label)
+            said = f"records {recorded:g}, " if recorded is not None else ""
+            parts.append(f"{self.name(label)} {said}estimated {estimate.text()}")
+        return "per source: " + "; ".join(parts)
+
+    def _mixed(self, run: Any, results: Mapping[Any, NphotonsEstimate], mix: str) -> None:
+        """Several doses where the profile's reader takes one nphotons per file."""
+        values = [e.value for e in results.values() if e.determined and e.value]
+        recorded = list(self.doses.values())
+        apart = [max(v) / min(v) for v in (values, recorded) if len(v) > 1 and min(v) > 0]
+        by_estimate = len(values) > 1 and max(values) / min(values) > self.factor
+        by_record = len(recorded) > 1 and max(recorded) / min(recorded) > 1 + 1e-6
+        if not (by_estimate or by_record) or _dose_chosen(run.report.metadata):
+            return
+        run.add("mixed-dose", self.key,
+                f"the {run.contract.profile} profile's reader takes one nphotons per file, but "
+                f"these frames hold {len(results)} sources of doses {max(apart):.3g}x apart "
+                f"(it would use one dose for every frame); {mix}")
+
+def _dose_chosen(metadata: Any) -> bool:
+    """The merge recorded one dose chosen explicitly for every frame (``merge --nphotons``)."""
+    info = metadata.get("merge_info") if isinstance(metadata, Mapping) else None
+    chosen = info.get("nphotons_chosen") if isinstance(info, Mapping) else None
+    return chosen is not None and chosen == file_dose(metadata)
 
 
 def _read_labels(array: Any, n_frames: int) -> np.ndarray | None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # NumPy loads only when a dtype is judged: a cached lint never needs it
+    import numpy as np
 
 from ..base.echo import shown
 
@@ -48,6 +50,9 @@ class KeySpec:
     layout: str = ""
     values: str = ""
     layouts: tuple[str, ...] = ()
+    #: amplitudes the reader expects normalized (``not-normalized``): canonical and train
+    #: ``diffraction``; the raw form's sqrt(counts) are not.
+    normalized: bool = False
 
     def dtype_ok(self, dtype: np.dtype) -> bool:
         """Whether ``dtype`` is allowed (byte order ignored; no list means any non-object)."""
@@ -55,6 +60,8 @@ class KeySpec:
             return False
         if not self.dtypes:
             return True
+        import numpy as np
+
         native = dtype.newbyteorder("=")
         for allowed in self.dtypes:
             kinds = DTYPE_GROUPS.get(allowed)
@@ -70,6 +77,8 @@ class KeySpec:
         native = dtype.newbyteorder("=") if dtype.byteorder not in "|" else dtype
         if native.kind not in "fc":
             return False
+        import numpy as np
+
         for allowed in self.dtypes:
             if allowed in DTYPE_GROUPS:
                 continue
@@ -107,6 +116,9 @@ class Contract:
     """A complete contract: its keys, and (as a profile) its name, frame sizes and source.
 
     ``sizes``: the frame sizes N the profile's model accepts (empty: any; ``unsupported-size``).
+    ``single_dose``: the profile's reader takes one nphotons per file (raw, train), so frames
+    of several doses are ``mixed-dose``; otherwise each source keeps its own dose
+    (``source_index``, canonical).
     """
 
     name: str
@@ -116,6 +128,7 @@ class Contract:
     sizes: tuple[int, ...] = ()
     source: str = ""
     summary: str = ""
+    single_dose: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keys", MappingProxyType(dict(self.keys)))
@@ -123,7 +136,7 @@ class Contract:
     def __reduce__(self) -> tuple:
         # A read-only mapping proxy cannot be pickled; rebuild from a plain dict (multiprocessing).
         return (Contract, (self.name, self.version, dict(self.keys), self.profile, self.sizes,
-                           self.source, self.summary))
+                           self.source, self.summary, self.single_dose))
 
     def value_keys(self) -> list[str]:
         """Keys holding diffraction data (``values`` set), in contract order."""
@@ -153,7 +166,7 @@ class Contract:
 
 #: Fields a key may set in configuration (``[tool.npzcontract.contract.keys.NAME]``).
 KEY_FIELDS = ("dtypes", "ndim", "required", "per_image", "frame", "description", "values",
-              "replaces", "legacy", "layouts")
+              "replaces", "legacy", "layouts", "normalized")
 VALUE_KINDS = ("amplitude", "counts", "")
 
 
@@ -175,6 +188,8 @@ def _fields(name: str, fields: Mapping) -> dict:
     out: dict = {}
     if "dtypes" in fields:
         dtypes = _names(fields["dtypes"], f"contract key {shown(name)} dtypes")
+        if any(d not in DTYPE_GROUPS for d in dtypes):
+            import numpy as np
         for d in dtypes:
             if d not in DTYPE_GROUPS:
                 try:
@@ -210,7 +225,7 @@ def _fields(name: str, fields: Mapping) -> dict:
         if not isinstance(fields["replaces"], str) or not fields["replaces"]:
             raise ValueError(f"contract key {shown(name)}: replaces must be a key name")
         out["replaces"] = fields["replaces"]
-    for flag in ("required", "per_image", "frame", "legacy"):
+    for flag in ("required", "per_image", "frame", "legacy", "normalized"):
         if flag in fields:
             if not isinstance(fields[flag], bool):
                 raise ValueError(f"contract key {shown(name)}: {flag} must be true or false")
@@ -226,7 +241,7 @@ DATA_001 = Contract("DATA-001", "1.0", {
     "diffraction": KeySpec(
         "diffraction", ("float32",), (3,), required=True, per_image=True, frame=True,
         layout="(n, N, N)", description="amplitude sqrt(intensity), finite, >= 0",
-        values="amplitude"),
+        values="amplitude", normalized=True),
     "Y": KeySpec(
         "Y", ("complex64",), (3,), per_image=True, frame=True, legacy_ndim=(4,),
         layout="(n, N, N)", description="ground-truth object patches (supervised training only)"),

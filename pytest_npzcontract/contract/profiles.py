@@ -24,7 +24,7 @@ from .keys import DATA_001, Contract, KeySpec
 _COORD = ("float",)
 
 TRAIN = replace(
-    DATA_001, profile="train",
+    DATA_001, profile="train", single_dose=True,
     source="ptycho/workflows/components.py `load_data`",
     summary="canonical, plus what the training loader reads unconditionally: `xcoords_start`, "
             "`ycoords_start`; float32 amplitude `diff3d` accepted in place of `diffraction`",
@@ -34,7 +34,7 @@ TRAIN = replace(
           "ycoords_start": replace(DATA_001.keys["ycoords_start"], required=True,
                                    description="start positions, read by the training loader"),
           "diff3d": replace(DATA_001.keys["diff3d"], dtypes=("float32",), legacy=False,
-                            values="amplitude",
+                            values="amplitude", normalized=True,
                             description="amplitude, accepted in place of diffraction")})
 
 RAW = Contract("DATA-001", DATA_001.version, {
@@ -51,7 +51,7 @@ RAW = Contract("DATA-001", DATA_001.version, {
     "ycoords_start": replace(DATA_001.keys["ycoords_start"], description="start positions"),
     "Y": replace(DATA_001.keys["Y"]),
     **{k: v for k, v in DATA_001.keys.items() if k == "source_index"},
-}, profile="raw", sizes=DATA_001.sizes,
+}, profile="raw", sizes=DATA_001.sizes, single_dose=True,
     source="docs/specs/spec-ptycho-core.md \"Raw NPZ\"; ptycho/raw_data.py `RawData.from_file`",
     summary="`diff3d` (M, N, N) float32 amplitude, `xcoords`, `ycoords`, `probeGuess` "
             "required; `objectGuess`, `scan_index`, `*_start` optional")
@@ -79,7 +79,8 @@ PROFILES: Mapping[str, Contract] = MappingProxyType({
 #: Supported ``(scale_contract_version, measurement_domain)`` pairs and the profile each selects.
 SCALE_PAIRS = {("ci_intensity_v2", "count_intensity"): "count-intensity",
                ("legacy_v1", "normalized_amplitude"): "canonical"}
-CUSTOM_FIELDS = ("extends", "require", "drop", "retype", "keys", "sizes", "description")
+CUSTOM_FIELDS = ("extends", "require", "drop", "retype", "keys", "sizes", "description",
+                 "single_dose")
 
 
 def profile_from_scale(pair: tuple[object, object] | None) -> tuple[str | None, str | None]:
@@ -115,7 +116,8 @@ def derive_profile(name: str, spec: Mapping, known: Mapping[str, Contract] | Non
                    ) -> Contract:
     """A custom profile from a configuration table: ``extends`` a known profile, then
     ``require`` (key names), ``drop`` (key names), ``retype`` (``{key: {dtypes, ndim}}``),
-    ``keys`` (new or changed keys, any key field) and ``sizes`` (frame sizes; ``[]``: any).
+    ``keys`` (new or changed keys, any key field), ``sizes`` (frame sizes; ``[]``: any) and
+    ``single_dose`` (the reader takes one nphotons per file; default: the base profile's).
     Raises ``ValueError`` naming the bad field."""
     known = PROFILES if known is None else known
     if not isinstance(spec, Mapping):
@@ -153,8 +155,11 @@ def derive_profile(name: str, spec: Mapping, known: Mapping[str, Contract] | Non
             isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes):
         raise ValueError(f"custom profile {shown(name)}: sizes must be a list of positive integers")
     summary = str(spec.get("description") or f"{base_name}, customized")
+    single_dose = spec.get("single_dose", base.single_dose)
+    if not isinstance(single_dose, bool):
+        raise ValueError(f"custom profile {name!r}: single_dose must be true or false")
     return replace(contract, keys=keys, profile=name, sizes=tuple(sizes),
-                   source="configuration", summary=summary)
+                   source="configuration", summary=summary, single_dose=single_dose)
 
 
 def _names(values: object, what: str) -> list[str]:

@@ -61,8 +61,9 @@ _RULES = [
          "clip when writing: np.clip(a, 0, None)"),
     Rule("not-normalized", "advisory", "diffraction amplitude looks unnormalized (max >= 10)",
          "normalize amplitudes, or use profile count-intensity if counts are intended"),
-    Rule("intensity-not-amplitude", "advisory",
-         "diffraction looks like intensity (counts) where amplitude is expected",
+    Rule("intensity-not-amplitude", "policy",
+         "counts or rescaled counts where amplitude is expected: proven by the photon-count "
+         "lattice (policy); the shape-and-range heuristic alone stays advisory",
          "store sqrt(intensity) when writing: np.sqrt(counts).astype(np.float32) (for integer "
          "counts `npzcontract migrate --in-place --sqrt FILE` does it), or use profile "
          "count-intensity"),
@@ -97,6 +98,10 @@ _RULES = [
     Rule("transposed-layout", "policy",
          "frames stored (H, W, n) instead of (n, H, W)",
          "np.transpose(a, (2, 0, 1)) when writing, or run `npzcontract migrate --in-place FILE`"),
+    Rule("mixed-dose", "structural",
+         "frames of several doses under a profile whose reader takes one nphotons per file",
+         "judge it under a per-source profile (canonical reads source_index), or merge with "
+         "one dose chosen explicitly (npzcontract merge --nphotons VALUE)"),
     Rule("scale-contract", "policy",
          "physics_parameters.scale_contract_version / measurement_domain is partial, "
          "contradictory or unknown",
@@ -115,18 +120,22 @@ _BY_KIND = {
 }
 
 
-def default_level(rule: str, mode: ValidationMode | str) -> str:
-    """The level a rule has in a mode before overrides: ``default_level("legacy-key", "warn")``."""
+def default_level(rule: str, mode: ValidationMode | str, kind: str | None = None) -> str:
+    """The level a rule has in a mode before overrides: ``default_level("legacy-key", "warn")``.
+
+    ``kind`` overrides the rule's own kind for one finding: ``intensity-not-amplitude`` is a
+    policy finding when the photon-count lattice proves it, an advisory one from the
+    shape-and-range heuristic alone."""
     mode = ValidationMode.coerce(mode)
-    return _BY_KIND[RULES[rule].kind][mode]
+    return _BY_KIND[kind or RULES[rule].kind][mode]
 
 
 def resolve_level(rule: str, mode: ValidationMode | str,
-                  overrides: Mapping[str, str] | None = None) -> str:
+                  overrides: Mapping[str, str] | None = None, kind: str | None = None) -> str:
     """The level in force for ``rule``: an override if configured, else the mode's default."""
     if overrides and rule in overrides:
         return overrides[rule]
-    return default_level(rule, mode)
+    return default_level(rule, mode, kind)
 
 
 def validate_overrides(overrides: Mapping[str, str] | None) -> dict[str, str]:

@@ -339,14 +339,26 @@ def _size_problem(member: MemberInfo, limits: Limits) -> tuple[str, str] | None:
 
 
 def bytes_to_chunks(dtype: np.dtype, pieces: Iterable[bytes]) -> Iterator[np.ndarray]:
-    """Turn byte pieces of any length into whole-element arrays (carrying partial elements)."""
-    itemsize = np.dtype(dtype).itemsize
+    """Turn byte pieces of any length into whole-element arrays (carrying partial elements).
+
+    Pieces are wrapped, never copied: an element split between two pieces is handed out on
+    its own (a one-element array), then the rest of the next piece from its offset.
+    """
+    dtype = np.dtype(dtype)
+    itemsize = dtype.itemsize
     carry = b""
     for piece in pieces:
+        offset = 0
         if carry:
-            piece = carry + piece
-        usable = len(piece) - len(piece) % itemsize
-        carry = piece[usable:]
-        if usable:
-            yield np.frombuffer(piece, dtype=dtype, count=usable // itemsize)
-
+            need = itemsize - len(carry)
+            if len(piece) < need:
+                carry += bytes(piece)
+                continue
+            yield np.frombuffer(carry + bytes(piece[:need]), dtype=dtype)
+            offset, carry = need, b""
+        count = (len(piece) - offset) // itemsize
+        end = offset + count * itemsize
+        if end < len(piece):
+            carry = bytes(piece[end:])
+        if count:
+            yield np.frombuffer(piece, dtype=dtype, count=count, offset=offset)

@@ -76,7 +76,8 @@ class ZlibInflater:
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
         obj = self._obj
         try:
-            out = obj.decompress(obj.unconsumed_tail + data if obj.unconsumed_tail else data,
+            tail = obj.unconsumed_tail
+            out = obj.decompress((tail + data if data else tail) if tail else data,
                                  max(max_length, 0))
         except self._error as exc:  # isal and zlib-ng have their own error class
             raise zlib.error(str(exc)) from None
@@ -205,11 +206,12 @@ class MemberStream:
     >>> header = read_npy_header(MemberStream(zf, info))
     """
 
-    def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = 16 << 10,
+    def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = 1 << 10,
                  max_lzma_dict: int = MAX_LZMA_DICT) -> None:
-        # Headers are small: read little, and hand out the first piece at once.
+        # Headers are small (NumPy's are 128 bytes): inflate 1 KiB at a time from a 1 KiB
+        # first read, and hand out each piece at once.
         self._pieces = open_member(zf, info, step=step, max_lzma_dict=max_lzma_dict,
-                                   first_read=4 << 10, hold_back=False)
+                                   first_read=1 << 10, hold_back=False)
         self._buffer = bytearray()
         self._done = False
 

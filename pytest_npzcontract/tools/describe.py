@@ -48,7 +48,8 @@ def describe_file(path: str | os.PathLike, *, estimate: bool = True,
     report = project.judge(fspath, values=values, mode=mode, profile=profile)
     with scan_archive(fspath) as scan:
         arrays = {k: m.to_dict() for k, m in scan.members.items() if k != METADATA_KEY}
-    findings = [{**f.to_dict(), "kind": RULES[f.rule].kind if f.rule in RULES else None}
+    findings = [{**f.to_dict(), "kind": f.kind or (RULES[f.rule].kind if f.rule in RULES
+                                                    else None)}
                 for f in report.findings]
     metadata = report.metadata
     readable = bool(arrays) and not any(f["rule"] == "unreadable" and f["key"] is None

@@ -1,9 +1,12 @@
 """The derivation graph across files: which file was made from which.
 
-A file's parents are the inputs of its newest transformation record (earlier records were
-inherited from its ancestors). Each input is matched to a file present by SHA-256; failing
-that (the parent changed since, e.g. migrated in place) by recorded path, then by a unique
-file name; otherwise it is a *missing* parent node::
+A file's parents are named by its newest transformation record (earlier records were
+inherited from its ancestors): its ``inputs`` (SHA-256, name, path: what :func:`transform`
+writes), and the links the reference's tools record, ``parameters.parent_file``,
+``parameters.input_file`` and a record-level ``input_file`` (paths only). Each is matched to a
+file present by SHA-256; failing that by its recorded path, resolved relative to the file
+that holds the record (then to the working directory), then by a unique file name; otherwise
+it is a *missing* parent node::
 
     >>> graph = build_graph(["data/"])
     >>> [(e.parent, e.child, e.operation) for e in graph.edges]
@@ -42,13 +45,20 @@ class Node:
 
 @dataclass
 class Edge:
-    """``parent`` -> ``child`` made by ``operation``; ``match``: sha256, path, name or missing."""
+    """``parent`` -> ``child`` made by ``operation``; ``match``: sha256, path, name or missing;
+    ``link``: the record field that names the parent (``inputs``, ``parameters.parent_file``,
+    ``parameters.input_file``, ``input_file``)."""
 
     parent: str
     child: str
     operation: str | None
     tool: str | None
     match: str
+    link: str = "inputs"
+
+
+#: Record fields holding a parent's path, as the reference's tools write them.
+PATH_LINKS = (("parameters", "parent_file"), ("parameters", "input_file"), (None, "input_file"))
 
 
 @dataclass
@@ -86,12 +96,13 @@ def build_graph(paths: Iterable[str | os.PathLike]) -> LineageGraph:
         node, record = _read(f"n{position}", path)
         graph.nodes.append(node)
         if record is not None:
-            parents[node.id] = [i for i in record.get("inputs") or [] if isinstance(i, Mapping)]
+            parents[node.id] = parent_links(record)
     present = list(graph.nodes)
     missing: dict[str, Node] = {}
     for child in present:
         for entry in parents.get(child.id, []):
             parent, how = _match(entry, child, present)
+            link = str(entry.get("link") or "inputs")
             if parent is None:
                 key = str(entry.get("sha256") or entry.get("name"))
                 if key not in missing:
@@ -100,8 +111,30 @@ def build_graph(paths: Iterable[str | os.PathLike]) -> LineageGraph:
                                         sha256=_text(entry.get("sha256")))
                     graph.nodes.append(missing[key])
                 parent, how = missing[key], "missing"
-            graph.edges.append(Edge(parent.id, child.id, child.operation, child.tool, how))
+            graph.edges.append(Edge(parent.id, child.id, child.operation, child.tool, how, link))
     return graph
+
+
+def parent_links(record: Mapping) -> list[Mapping]:
+    """The parents one transformation record names: its ``inputs`` entries, then each path
+    link (``parameters.parent_file``, ``parameters.input_file``, ``input_file``) that no
+    input entry already names."""
+    links: list[Mapping] = [i for i in record.get("inputs") or [] if isinstance(i, Mapping)]
+    if not isinstance(record.get("inputs"), list):
+        links = []
+    named = {os.path.basename(str(i.get("path") or i.get("name") or "")) for i in links}
+    for section, field_name in PATH_LINKS:
+        holder = record.get(section) if section else record
+        value = holder.get(field_name) if isinstance(holder, Mapping) else None
+        if not isinstance(value, str) or not value.strip():
+            continue
+        name = os.path.basename(value.replace("\\", "/").rstrip("/")) or value
+        if name in named:
+            continue
+        named.add(name)
+        link = f"{section}.{field_name}" if section else field_name
+        links.append({"name": name, "path": value, "link": link})
+    return links
 
 
 def _read(node_id: str, path: str) -> tuple[Node, Mapping | None]:
@@ -141,10 +174,12 @@ def _match(entry: Mapping, child: Node, present: list[Node]) -> tuple[Node | Non
             return found[0], "sha256"
     recorded = entry.get("path")
     if isinstance(recorded, str) and recorded:
-        real = os.path.realpath(recorded)
-        found = [n for n in others if n.path and os.path.realpath(n.path) == real]
-        if found:
-            return found[0], "path"
+        holder = os.path.dirname(os.path.abspath(child.path or "."))
+        for base in (holder, os.getcwd()):
+            real = os.path.realpath(os.path.join(base, recorded))
+            found = [n for n in others if n.path and os.path.realpath(n.path) == real]
+            if found:
+                return found[0], "path"
     name = entry.get("name")
     found = [n for n in others if name and n.name == name]
     return (found[0], "name") if len(found) == 1 else (None, "missing")
@@ -199,9 +234,13 @@ def _describe(node: Node, edge: Edge | None) -> str:
         text += f" (unreadable: {node.error})"
     if edge is not None:
         text += f"  <- {edge.operation or '?'}" + (f" by {edge.tool}" if edge.tool else "")
-        if edge.match in ("path", "name"):
+        if edge.match in ("path", "name") and edge.link == "inputs":
             text += f" (matched by {edge.match}; the parent changed since)"
-    elif node.present and node.created_by and not node.operation:
+        elif edge.link != "inputs":
+            text += f" (via {edge.link})"
+    elif node.present and node.operation:
+        text += f"  (last: {node.operation}" + (f" by {node.tool})" if node.tool else ")")
+    elif node.present and node.created_by:
         text += f"  (created by {node.created_by})"
     return text
 

@@ -32,9 +32,11 @@ import numpy as np
 from ..base.echo import shown
 from ..base.errors import ContractViolation
 from ..base.modes import ValidationMode
-from ..contract.keys import DATA_001
+from ..contract.keys import DATA_001, Contract
+from ..contract.profiles import resolve_profile
 from ..metadata.model import MERGE_STRATEGIES, get_nphotons, merge_metadata
 from ..metadata.parameters import DEFAULT_RTOL, section
+from ..physics.estimate import NphotonsEstimate, estimate_nphotons, frames_key
 from .transform import Input, image_count, transform
 
 TOOL = "npzcontract merge"
@@ -57,9 +59,13 @@ def merge_files(paths: Sequence[str | os.PathLike], output: str | os.PathLike, *
                 strategy: str = "preserve_separate",
                 mode: ValidationMode | str = ValidationMode.STRICT, config: Any = None,
                 profile: str | None = None, compressed: bool = True, project: Any = None,
-                rtol: float = DEFAULT_RTOL) -> MergeResult:
+                rtol: float = DEFAULT_RTOL, nphotons: float | None = None) -> MergeResult:
     """Merge ``paths`` into ``output`` (see the module documentation).
 
+    ``nphotons``: the one dose to record when ``profile``'s reader takes one nphotons per file
+    (raw, train) and the sources' doses differ; without it such a merge is refused. The choice
+    is recorded (``physics_parameters.nphotons``, ``merge_info.nphotons_chosen`` and the
+    transformation record's parameters).
     Raises :class:`MergeError` for incompatible sources, ``ContractViolation`` when a source
     cannot be read or the merged file breaks the contract in ``mode``.
     """
@@ -68,19 +74,72 @@ def merge_files(paths: Sequence[str | os.PathLike], output: str | os.PathLike, *
     if strategy not in MERGE_STRATEGIES:
         raise MergeError(f"unknown strategy {shown(strategy)} (choose from "
                          f"{', '.join(MERGE_STRATEGIES)})")
-    with transform(list(paths), tool=TOOL, operation=OPERATION,
-                   parameters={"strategy": strategy, "n_sources": len(paths)}, mode=mode,
-                   config=config, profile=profile, compressed=compressed,
+    chosen = _chosen_dose(nphotons)
+    if project is None:
+        from .project import Project
+
+        project = Project.load()
+    parameters: dict[str, Any] = {"strategy": strategy, "n_sources": len(paths)}
+    if chosen is not None:
+        parameters["nphotons"] = chosen
+    with transform(list(paths), tool=TOOL, operation=OPERATION, parameters=parameters,
+                   mode=mode, config=config, profile=profile, compressed=compressed,
                    project=project) as t:
         sources = t.inputs
         counts = [_count(s) for s in sources]
         doses = [get_nphotons(s.metadata) for s in sources]
+        target = (resolve_profile(profile, project.settings.registry()) if profile else
+                  project.contract_for(output, sources[0].metadata))
+        refuse_mixed_doses(sources, doses, target, chosen, rtol)
         arrays = merged_arrays(sources)
         metadata = _metadata(sources, strategy, doses, counts, rtol)
+        if chosen is not None:
+            metadata.setdefault("physics_parameters", {})["nphotons"] = chosen
+            metadata.setdefault("merge_info", {})["nphotons_chosen"] = chosen
         if strategy == "preserve_separate":
             arrays["source_index"] = np.repeat(np.arange(len(sources), dtype=np.int32), counts)
         t.write(output, arrays, metadata)
     return MergeResult(os.fspath(output), sum(counts), counts, doses)
+
+
+def _chosen_dose(nphotons: Any) -> float | None:
+    if nphotons is None:
+        return None
+    if isinstance(nphotons, bool) or not isinstance(nphotons, (int, float)) or \
+            not 0 < nphotons < math.inf:
+        raise MergeError(f"nphotons must be a positive number, not {nphotons!r}")
+    return float(nphotons)
+
+
+def refuse_mixed_doses(sources: list[Input], doses: list[float | None], contract: Contract,
+                       chosen: float | None, rtol: float = DEFAULT_RTOL) -> None:
+    """MergeError when ``contract``'s reader takes one nphotons per file and the sources'
+    doses (recorded, else estimated from the frames) differ, unless a dose was ``chosen``."""
+    if not contract.single_dose or chosen is not None:
+        return
+    said = []
+    values = []
+    for source, dose in zip(sources, doses, strict=True):
+        estimate = _estimate(source)
+        value = dose if dose is not None else (estimate.value if estimate.determined else None)
+        if value is not None:
+            values.append(value)
+        recorded = f"records {dose:g}" if dose is not None else "records no nphotons"
+        said.append(f"{source.name} {recorded}, estimated {estimate.text()}")
+    if len(values) < 2 or all(math.isclose(v, values[0], rel_tol=rtol) for v in values):
+        return
+    raise MergeError(
+        f"the {contract.profile} profile's reader takes one nphotons per file, but the sources' "
+        f"doses differ ({'; '.join(said)}): every frame would be read at one dose. Merge "
+        "under a per-source profile (canonical keeps source_index), or choose the dose "
+        "explicitly (nphotons=..., merge --nphotons VALUE), which the metadata records")
+
+
+def _estimate(source: Input) -> NphotonsEstimate:
+    key = frames_key(source.arrays)
+    if key is None or np.ndim(source.arrays[key]) != 3:
+        return NphotonsEstimate(None, None, None, 0, reason="no (n, N, N) frames")
+    return estimate_nphotons(source.arrays[key], key=key)
 
 
 def merged_arrays(sources: list[Input]) -> dict[str, np.ndarray]:

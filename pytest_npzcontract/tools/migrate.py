@@ -12,7 +12,8 @@ new transformation record:
   the reverse for raw); integer diffraction where the target stores float amplitudes needs an
   explicit choice: ``sqrt=True`` stores ``sqrt(counts)``, ``sqrt=False`` declares the values
   amplitudes already (without a choice the file is refused; float data are never rooted);
-- a trailing axis of 1 squeezed (4-D ``Y``); frames stored (H, W, n) transposed to (n, H, W);
+- a trailing axis of 1 squeezed (4-D ``Y``); frames stored (H, W, n) transposed to (n, H, W)
+  (when n == N the photon totals per axis decide, :mod:`..physics.layout`);
   arrays of the right kind at a wider precision (complex128, float64) cast down;
 - pickled / bytes ``_metadata`` re-encoded as JSON text, a legacy top-level ``nphotons`` moved
   into ``physics_parameters``, missing metadata created from ``nphotons`` (required), ``N`` and
@@ -34,7 +35,6 @@ import copy
 import os
 from typing import Any
 
-from ..contract.config import Settings
 from ..contract.keys import Contract
 from ..io.archive import scan_archive
 from ..io.atomic import atomic_write
@@ -55,29 +55,32 @@ from .migrate_model import (  # noqa: F401 (the migration's public names live he
     Problem,
     array_digest,
 )
+from .project import Project
 
 NO_OPTIONS = MigrateOptions()
 
 
 def plan_file(path: str | os.PathLike, options: MigrateOptions = NO_OPTIONS,
-              settings: Settings | None = None, *, output: str | os.PathLike | None = None
+              project: Project | None = None, *, output: str | os.PathLike | None = None
               ) -> MigrationPlan:
-    """Plan the migration of a file under ``settings`` (default: no configuration) and check
-    the output against the target profile. Raises ``ContractViolation`` if the file cannot be
-    read safely; ``ValueError`` for an unknown profile name."""
-    settings = Settings() if settings is None else settings
+    """Plan the migration of a file in ``project`` (default: no configuration) and check the
+    output against the target profile as ``project`` judges files. ``output``: where it will
+    be written (default: in place). Raises ``ContractViolation`` if the file cannot be read
+    safely; ``ValueError`` for an unknown profile name."""
+    project = Project() if project is None else project
     source = os.fspath(path)
     arrays, metadata = load_npz(source)
     with scan_archive(source) as scan:
         decoded = read_metadata(scan)
-    own, target = profiles_for(source, metadata, options, settings)
+    own, target = profiles_for(source, metadata, options, project)
     plan = plan_arrays(arrays, metadata, decoded.encoding if decoded else None, options,
                        source=source, profile=own, target=target)
     if not plan.problems:
         plan.written = written_metadata(plan)
-        check_output(plan, target, settings)
+        check_output(plan, target, project)
     if not plan.problems and plan.needed:
-        shown = lint_profile(settings, source if output is None else output, plan.written)
+        shown = project.contract_for(source if output is None else output,
+                                     plan.written).profile
         if shown != target.profile:
             plan.notes.append(f"lint checks {os.fspath(output or source)} against profile "
                               f"{shown}, not {target.profile}: name the profile for that "
@@ -87,29 +90,16 @@ def plan_file(path: str | os.PathLike, options: MigrateOptions = NO_OPTIONS,
 
 
 def profiles_for(path: str, metadata: dict | None, options: MigrateOptions,
-                 settings: Settings) -> tuple[Contract, Contract]:
-    """The file's own profile (``options.profile``, else the one lint gives ``path``) and the
-    target (``options.to``, else the file's own)."""
-    registry = settings.registry()
-    own = options.profile or lint_profile(settings, path, metadata)
-    for name in (own, options.to):
+                 project: Project) -> tuple[Contract, Contract]:
+    """The file's own profile (``options.profile``, else the one the project gives ``path``)
+    and the target (``options.to``, else the file's own)."""
+    registry = project.settings.registry()
+    for name in (options.profile, options.to):
         if name is not None and name not in registry:
             raise ValueError(f"unknown profile {name!r} (choose from {', '.join(registry)})")
-    return registry[own], registry[options.to or own]
-
-
-def lint_profile(settings: Settings, path: str | os.PathLike, metadata: dict | None) -> str:
-    """The profile ``npzcontract lint`` checks ``path`` against: the per-path table or
-    ``--profile``, else the scaling pair ``metadata`` records, else canonical."""
-    from ..contract.profiles import profile_from_scale
-    from ..metadata.parameters import scale_pair
-
-    named = settings.profile_for(path)
-    if named is not None:
-        return named
-    selected = profile_from_scale(scale_pair(metadata))[0] if isinstance(metadata, dict) \
-        else None
-    return selected or "canonical"
+    own = registry[options.profile] if options.profile else project.contract_for(path,
+                                                                                 metadata)
+    return own, registry[options.to] if options.to else own
 
 
 def plan_arrays(arrays: dict[str, Any], metadata: dict | None, encoding: str | None,
@@ -160,13 +150,10 @@ def written_metadata(plan: MigrationPlan) -> dict | None:
     return metadata
 
 
-def check_output(plan: MigrationPlan, target: Contract, settings: Settings) -> None:
-    """Check what the plan would write against ``target`` as ``lint`` would (the settings'
+def check_output(plan: MigrationPlan, target: Contract, project: Project) -> None:
+    """Judge what the plan would write against ``target`` as the project judges files (its
     mode, rule levels, expected values and limits); each error becomes a problem."""
-    from ..contract.checker import check_arrays
-
-    report = check_arrays(plan.arrays, plan.written, contract=target, name=plan.source,
-                          **settings.check_options())
+    report = project.judge_arrays(plan.arrays, plan.written, name=plan.source, profile=target)
     plan.problems += [Problem(f"the output would not pass profile {target.profile}: "
                               f"{'[' + f.key + '] ' if f.key else ''}{f.rule}: {f.message}")
                       for f in report.errors]

@@ -1,10 +1,9 @@
 """The array conversions of a migration, decided by the target profile's contract.
 
 A file keeps the form of its profile: a raw file keeps ``diff3d``, a count-intensity file
-keeps integer counts, and only what that profile calls legacy or too wide is converted. When
-the target differs from the file's own profile (``migrate --to``), the frames move to the key
-the target reads, and the start coordinates the target requires are filled from the scan
-positions. Converting between amplitude and photon-count profiles is refused::
+keeps integer counts, and only what that profile calls legacy or too wide is converted (start
+coordinates the profile requires are filled from the scan positions). When the target differs
+from the file's own profile (``migrate --to``), the frames move to the key the target reads. Converting between amplitude and photon-count profiles is refused::
 
     >>> convert_arrays(plan, source=PROFILES["raw"], target=PROFILES["canonical"],
     ...                sqrt=None)      # diff3d -> diffraction
@@ -47,8 +46,7 @@ def convert_arrays(plan: MigrationPlan, *, source: Contract, target: Contract,
             f"{target.profile}"))
         return
     key = _move_frames(plan, target, converting)
-    if converting:
-        _fill_starts(plan, target)
+    _fill_starts(plan, target)
     _transpose_frames(plan, target)
     if key is not None:
         _fix_frames(plan, key, target.keys[key], sqrt)
@@ -113,12 +111,20 @@ def _transpose_frames(plan: MigrationPlan, target: Contract) -> None:
         if data is None or not (spec.per_image and spec.frame) or data.ndim != 3:
             continue
         h, w, n = data.shape
-        if n == coords.shape[0] and h == w and h != n:
+        if n == coords.shape[0] and h == w and (h != n or _cube_transposed(data, spec)):
             plan.arrays[key] = np.ascontiguousarray(np.transpose(data, (2, 0, 1)))
             plan.conversions.append(Conversion(
                 "transpose", f"transpose {key} {shape_text(data.shape)} -> "
                 f"{shape_text((n, h, w))} (frames were stored last-axis-first)",
                 {"key": key, "from": list(data.shape), "to": [n, h, w], "axes": [2, 0, 1]}))
+
+
+def _cube_transposed(data: np.ndarray, spec: KeySpec) -> bool:
+    """n == N: the shape cannot say; the photon totals per axis can (physics/layout.py)."""
+    from ..physics.layout import frame_axis_verdict
+
+    return data.dtype.kind in "biuf" and bool(
+        frame_axis_verdict(data, square=spec.values != "counts").transposed)
 
 
 def _fix_frames(plan: MigrationPlan, key: str, spec: KeySpec, sqrt: bool | None) -> None:

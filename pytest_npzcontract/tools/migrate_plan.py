@@ -211,10 +211,10 @@ def _integer(value: Any, name: str, where: str) -> int | None:
 
 
 def run_plan(entries: list[PlanEntry], *, check: bool, echo: Callable[[str], None],
-             settings: Any = None) -> list[Outcome]:
-    """Migrate (or, with ``check``, only plan) every entry under ``settings`` (the project's
-    :class:`~pytest_npzcontract.contract.config.Settings`; default: none); one outcome per
-    entry."""
+             project: Any = None) -> list[Outcome]:
+    """Migrate (or, with ``check``, only plan) every entry in ``project`` (a
+    :class:`~pytest_npzcontract.tools.project.Project`; default: no configuration); one
+    outcome per entry."""
     from ..base.errors import ContractViolation
     from .migrate import MigrationError, apply_plan, plan_file
 
@@ -226,7 +226,7 @@ def run_plan(entries: list[PlanEntry], *, check: bool, echo: Callable[[str], Non
             outcomes.append(_fail(entry, "no such file", echo))
             continue
         try:
-            plan = plan_file(entry.path, entry.options, settings, output=entry.target)
+            plan = plan_file(entry.path, entry.options, project, output=entry.target)
         except ContractViolation as exc:
             first = exc.findings[0] if exc.findings else None
             reason = f"{first.rule}: {first.message}" if first else str(exc)

@@ -115,12 +115,21 @@ def _complex_pair(fig: Any, amp_ax: Any, phase_ax: Any, value: np.ndarray | None
     if coords is not None and coords[0] is not None and coords[1] is not None:
         x, y = np.ravel(coords[0]), np.ravel(coords[1])
         if x.shape == y.shape and x.size:
+            label = _positions_label(x, y)
             for ax in (amp_ax, phase_ax):
                 ax.scatter(x, y, s=max(2.0, 30.0 / math.sqrt(x.size)), c="tab:orange",
-                           edgecolors="none", label=f"{x.size} scan positions")
+                           edgecolors="none", label=label)
                 ax.set_xlim(-0.5, value.shape[1] - 0.5)
                 ax.set_ylim(value.shape[0] - 0.5, -0.5)
             amp_ax.legend(loc="lower right", fontsize=7, framealpha=0.7)
+
+
+def _positions_label(x: np.ndarray, y: np.ndarray) -> str:
+    """Distinct positions (a merge's sources may share them), and the patterns if more."""
+    finite = np.isfinite(x) & np.isfinite(y)
+    distinct = len({(float(a), float(b)) for a, b in zip(x[finite], y[finite], strict=True)})
+    label = f"{distinct} scan position{'s' if distinct != 1 else ''}"
+    return label + (f" ({x.size} patterns)" if distinct != x.size else "")
 
 
 def _colormap(name: str) -> Any:
@@ -139,7 +148,8 @@ def _mean_pattern(fig: Any, ax: Any, arrays: Mapping[str, np.ndarray]) -> None:
     mean = np.zeros(frames.shape[1:], dtype=np.float64)
     for start in range(0, frames.shape[0], 256):  # bounded temporaries
         chunk = frames[start:start + 256].astype(np.float64)
-        mean += np.nansum(chunk if counts else chunk ** 2, axis=0)
+        chunk[~np.isfinite(chunk)] = 0.0  # NaN/inf frames are marked in the photons panel
+        mean += np.sum(chunk if counts else chunk ** 2, axis=0)
     mean /= max(frames.shape[0], 1)
     positive = mean[mean > 0]
     top = float(positive.max()) if positive.size else 1.0
@@ -162,8 +172,10 @@ def photon_series(arrays: Mapping[str, np.ndarray], metadata: Mapping | None
     frames, counts = _diffraction(arrays)
     if frames is None:
         return []
-    sums = np.array([np.nansum(f.astype(np.float64)) for f in frames])
-    squares = np.array([np.nansum(f.astype(np.float64) ** 2) for f in frames])
+    sums, squares = np.zeros(len(frames)), np.zeros(len(frames))
+    for i, frame in enumerate(frames):
+        finite = np.where(np.isfinite(frame), frame, 0).astype(np.float64)
+        sums[i], squares[i] = finite.sum(), np.square(finite).sum()
     groups = _groups(arrays, metadata, len(frames))
     out = []
     for (label, dose, members), found in zip(groups, _spacings(frames, groups), strict=True):
@@ -191,17 +203,47 @@ def _photons(ax: Any, arrays: Mapping[str, np.ndarray], metadata: Mapping | None
         mean = f", mean {values.mean():.3g}" if values.size else ""
         points = ax.plot(members, values, ".", ms=4, label=f"{label} ({how}{mean})")
         if dose is not None:
-            ax.axhline(dose, lw=0.8, ls="--", color=points[0].get_color())
+            ax.axhline(dose, lw=0.8, ls="--", color=points[0].get_color(),
+                       label=f"{label}: recorded nphotons {dose:g}")
+    bad = nonfinite_frames(arrays)
+    for number, index in enumerate(bad[:20]):
+        ax.axvline(index, color="red", lw=1.2, alpha=0.8,
+                   label=_bad_label(bad) if number == 0 else None)
     measured = all(how in ("sum of counts", "from the data") for *_, how in series)
-    ax.set_title("photons per pattern (dashed: recorded nphotons)")
+    ax.set_title("photons per pattern" + (f": {len(bad)} NaN/inf frame(s)" if bad else ""),
+                 color="red" if bad else "black")
     ax.set_ylabel("photons" if measured else "photons or sum A² (see legend)")
     values = np.concatenate([v for *_, v, _ in series])
-    positive = values[values > 0]
+    positive = values[np.isfinite(values) & (values > 0)]
     doses = [d for _, d, *_ in series if d]
     if positive.size and max([positive.max(), *doses]) > 30 * min([positive.min(), *doses]):
         ax.set_yscale("log")
+    else:
+        # plain numbers on the ticks: matplotlib's offset text ("1e6", "+1e6") sits where
+        # the title is and collides with it
+        from matplotlib.ticker import FuncFormatter
+
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.4g}"))
     ax.set_xlabel("pattern index")
-    ax.legend(fontsize=7, loc="best", framealpha=0.7)
+    ax.legend(fontsize=6.5, loc="best", framealpha=0.7)
+
+
+def nonfinite_frames(arrays: Mapping[str, np.ndarray]) -> list[int]:
+    """Indices of the frames holding a NaN or an infinity (marked on the picture)."""
+    frames, _ = _diffraction(arrays)
+    if frames is None or frames.dtype.kind != "f":
+        return []
+    bad: list[int] = []
+    for start in range(0, frames.shape[0], 256):  # bounded temporaries
+        chunk = frames[start:start + 256]
+        flags = ~np.isfinite(chunk).reshape(chunk.shape[0], -1).all(axis=1)
+        bad += [start + int(i) for i in np.flatnonzero(flags)]
+    return bad
+
+
+def _bad_label(bad: list[int]) -> str:
+    shown = ", ".join(map(str, bad[:5])) + (", ..." if len(bad) > 5 else "")
+    return f"NaN/inf: frame{'s' if len(bad) > 1 else ''} {shown}"
 
 
 def _spacings(frames: np.ndarray, groups: list[tuple[str, float | None, np.ndarray]]
@@ -216,7 +258,10 @@ def _spacings(frames: np.ndarray, groups: list[tuple[str, float | None, np.ndarr
     accumulator = NphotonsAccumulator(frames.dtype, frames.shape[1] * frames.shape[2],
                                       labels=labels)
     for start in range(0, len(frames), 256):
-        accumulator.update(np.ascontiguousarray(frames[start:start + 256]).ravel())
+        chunk = np.ascontiguousarray(frames[start:start + 256]).ravel()
+        if chunk.dtype.kind == "f" and not np.isfinite(chunk).all():
+            chunk = np.where(np.isfinite(chunk), chunk, 0)  # marked frames; read the rest
+        accumulator.update(chunk)
     results = accumulator.results()
     out: list[tuple[str, float] | None] = []
     for number in range(len(groups)):

@@ -60,8 +60,11 @@ require = ["scan_index"]
 def test_per_path_profiles_from_pyproject(tmp_path):
     root = _project(tmp_path)
     result = lint("--format", "json", "data", cwd=root)
-    assert result.exit_code == 0, result.output  # counts.npz (canonical here) only warns
+    # counts.npz is canonical here: the lattice proves counts under an amplitude key
+    assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
+    assert {(f["rule"], f["severity"]) for f in data["findings"]} == {
+        ("intensity-not-amplitude", "error"), ("not-normalized", "warning")}
     profiles = {Path(f["file"]).name: f["profile"] for f in data["files"]}
     assert profiles == {"scan1.npz": "raw", "fly64.npz": "fly", "sim.npz": "canonical",
                         "counts.npz": "canonical"}

@@ -27,13 +27,23 @@ def pipeline(tmp_path, monkeypatch):
     write_dataset("hi.npz", n_images=20, N=64, nphotons=1e6, seed=3, legacy=("diff3d",))
     steps = [
         ("split", "lo.npz", "hi.npz", "--profile", "raw"),                          # 2.
-        ("merge", "lo_train.npz", "hi_train.npz", "-o", "merged.npz", "--profile", "raw"),  # 3.
+        # 3. per source (canonical keeps source_index); diff3d is a legacy key there: WARN
+        ("merge", "lo_train.npz", "hi_train.npz", "-o", "merged.npz", "--mode", "warn"),
         ("migrate", "merged.npz", "-o", "canonical.npz"),                          # 4.
     ]
     for step in steps:
         code, output = run(*step)
         assert code == 0, output
     return tmp_path
+
+
+def test_pipeline_refuses_a_raw_merge_of_two_doses(pipeline):
+    code, output = run("merge", "lo_train.npz", "hi_train.npz", "-o", "raw.npz", "--profile",
+                       "raw")
+    assert code == 1 and "the raw profile's reader takes one nphotons per file" in output
+    assert "lo_train.npz records 10000, estimated" in output
+    assert "hi_train.npz records 1e+06, estimated" in output
+    assert not os.path.exists("raw.npz")
 
 
 def test_pipeline_lineage_has_exactly_the_expected_edges(pipeline):
@@ -58,6 +68,8 @@ def test_pipeline_lineage_has_exactly_the_expected_edges(pipeline):
 
 def test_pipeline_merged_file_passes_strict_and_preserves_each_source(pipeline):
     code, output = run("lint", "merged.npz", "--mode", "strict", "--profile", "raw")
+    assert code == 1 and "error mixed-dose" in output    # RawData would read one dose
+    code, output = run("lint", "merged.npz", "--mode", "warn")
     assert code == 0, output
     code, output = run("lint", "canonical.npz", "--mode", "strict")
     assert code == 0, output

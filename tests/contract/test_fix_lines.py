@@ -300,6 +300,37 @@ def _sqrt_counts(path: Path, profile: str, fix: str, a: dict, m: dict) -> tuple[
     return ()
 
 
+SINGLE_DOSE = tuple(n for n in NAMES if PROFILES[n].single_dose)
+
+
+def _sources(profile: str) -> list[Path]:
+    return [write_dataset(Path(profile) / f"{name}.npz", profile=profile, nphotons=dose,
+                          seed=1) for name, dose in (("lo", NPHOTONS), ("hi", NPHOTONS * 100))]
+
+
+def _mixed_doses(path: Path, profile: str, a: dict, m: dict) -> tuple[str, ...]:
+    """Two doses merged per source (as canonical keeps them), judged by a one-dose reader."""
+    import warnings
+
+    from pytest_npzcontract.tools.merge import merge_files
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # raw's diff3d is a legacy key under canonical
+        merge_files(_sources(profile), path.with_name("m.npz"), profile="canonical",
+                    mode="warn")
+    path.with_name("m.npz").replace(path)
+    return ()
+
+
+def _merge_with_one_dose(path: Path, profile: str, fix: str, a: dict, m: dict
+                         ) -> tuple[str, ...]:
+    assert "merge --nphotons VALUE" in fix
+    result = invoke("merge", *_sources(profile), "-o", path, "--force", "--profile", profile,
+                    "--nphotons", repr(NPHOTONS))
+    assert result.exit_code == 0, result.output
+    return ()
+
+
 def _set(key_of: Callable[[str], str], value: Callable[[np.ndarray], np.ndarray]) -> Callable:
     def change(arrays: dict, metadata: dict, profile: str) -> None:
         key = key_of(profile)
@@ -396,7 +427,9 @@ CASES = [*_missing_keys(),
     Case("parameter-missing", NAMES, _defect(_no_nphotons), _command(_nphotons), command=True),
     Case("intensity-not-amplitude", AMPLITUDE, _defect(_counts_defect(integer=False)),
          _sqrt_counts),
-    Case("not-normalized", AMPLITUDE, _defect(_scale(40.0)), _normalize),
+    # raw diff3d is sqrt(counts), unnormalized by the reference's spec: no advisory there
+    Case("not-normalized", ("canonical", "train"), _defect(_scale(40.0)), _normalize),
+    Case("mixed-dose", SINGLE_DOSE, _mixed_doses, _merge_with_one_dose),
     Case("negative-amplitude", NAMES, _defect(_set(_frames, _poke(-1.0))), _clip),
     Case("non-finite", NAMES, _defect(_set(_frames, _poke(np.nan))), _drop_nan),
     Case("bad-ndim", NAMES, _defect(lambda a, m, p: a.update(xcoords=a["xcoords"][:, None])),

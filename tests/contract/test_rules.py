@@ -134,7 +134,8 @@ def test_each_rule_fires_alone(tmp_path, base, what, mutate, rule):
 
 
 def test_every_rule_id_is_exercised_somewhere():
-    covered = {c[2] for c in CASES} | {"unreadable", "resource-limit"}
+    # mixed-dose needs a single-dose profile: tests/contract/test_mixed_dose.py
+    covered = {c[2] for c in CASES} | {"unreadable", "resource-limit", "mixed-dose"}
     assert covered == set(RULES)
 
 

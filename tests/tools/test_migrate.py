@@ -109,7 +109,11 @@ def test_integer_diffraction_needs_an_explicit_sqrt_choice(tmp_path: Path):
     assert refused.exit_code == 2
     assert "diffraction is uint16 (integer counts): choose --sqrt" in refused.stderr
     assert raw.read_bytes() == before
-    assert migrate(raw, "--in-place", "--no-sqrt").exit_code == 0
+    # declared amplitudes, but the photon lattice proves counts: an error in STRICT
+    strict = migrate(raw, "--in-place", "--no-sqrt")
+    assert strict.exit_code == 1 and "intensity-not-amplitude" in strict.output
+    assert "method counts" in strict.output and raw.read_bytes() == before
+    assert migrate(raw, "--in-place", "--no-sqrt", "--mode", "warn").exit_code == 0
     counts, _ = load_npz(LEGACY / "raw_diff3d_uint16.npz")
     cast, _ = load_npz(raw)
     assert np.array_equal(cast["diffraction"], counts["diff3d"].astype(np.float32))

@@ -158,10 +158,10 @@ def test_plan_migrates_every_entry_it_can_and_leaves_failures_untouched(folder: 
 def test_toml_plans_and_plan_errors_change_nothing(folder: Path, tmp_path: Path):
     plan = tmp_path / "plan.toml"
     plan.write_text('[[datasets]]\npath = "legacy/bare.npz"\nnphotons = 1e6\n\n'
-                    '[[datasets]]\npath = "legacy/raw.npz"\nsqrt = false\nnphotons = "1e4"\n')
+                    '[[datasets]]\npath = "legacy/raw.npz"\nsqrt = true\nnphotons = "1e4"\n')
     entries = read_plan(plan)
     assert [e.options.nphotons for e in entries] == [1e6, 1e4]
-    assert entries[0].path == folder / "bare.npz" and entries[1].options.sqrt is False
+    assert entries[0].path == folder / "bare.npz" and entries[1].options.sqrt is True
     result = migrate("--plan", plan)
     assert result.exit_code == 0, result.output
     assert load_npz(folder / "bare.npz")[1]["physics_parameters"]["nphotons"] == 1e6
