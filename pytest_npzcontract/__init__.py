@@ -46,7 +46,7 @@ _EXPORTS = {
     "transform_file": "tools.transform",
     "Transformation": "tools.transform",
     "assert_data_contract": "plugin.assertions",
-    "assert_metadata_preserved": "plugin.assertions",
+    "assert_metadata_preserved": "plugin.preserved",
     "assert_transformation_recorded": "plugin.assertions",
     "assert_parameters_match": "plugin.assertions",
 }

@@ -20,10 +20,12 @@ Used by ``tests/io/test_fuzz.py`` (a few thousand mutants) and by the long campa
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import pickle
 import random
 import resource
+import struct
 import sys
 import tempfile
 import time
@@ -35,7 +37,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hostile import METADATA, npy_bytes, npy_header, raw_zip, zip_bytes  # noqa: E402
+from hostile import (  # noqa: E402
+    METADATA,
+    _directory,
+    npy_bytes,
+    npy_header,
+    raw_zip,
+    zip_bytes,
+)
 
 CORPUS = Path(__file__).resolve().parent / "fuzz_corpus"
 INTERESTING = (0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x7FFF_FFFF,
@@ -157,9 +166,100 @@ def _mutate_bytes(rng: random.Random, data: bytes, rounds: int) -> bytes:
     return bytes(buf)
 
 
+# --------------------------------------------------------------------------- structure-aware
+
+SHAPE_DIMS = (0, 1, 2, 3, 7, 64, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 40, 2 ** 61, 2 ** 62,
+              2 ** 63 - 1, 2 ** 63, 2 ** 64)
+DESCRS = ("<f8", "<f4", "<f2", "<c16", "|u1", "<i8", "|b1", "|V0", "|S0", "<U0", "|V8",
+          "<U999999999", "|S2147483648", "<f8", ">f8", "|O")
+
+
+def npy_shape_mutant(rng: random.Random, data: bytes) -> bytes:
+    """Rewrite a member's ``.npy`` header with another shape and/or item size, keeping its data:
+    zero dimensions beside huge ones, products overflowing with the item size, dimensions that
+    do not match the data held, zero-size and giant dtypes."""
+    if not data.startswith(b"\x93NUMPY") or len(data) < 10:
+        return data
+    version = (data[6], data[7])
+    fmt = "<H" if version == (1, 0) else "<I"
+    start = 8 + (2 if version == (1, 0) else 4)
+    (length,) = struct.unpack_from(fmt, data, 8)
+    body = data[start + length:]
+    try:
+        header = ast.literal_eval(data[start:start + length].decode("latin1").strip())
+        descr, shape = header["descr"], list(header["shape"])
+    except Exception:  # noqa: BLE001 - a seed member that is not a plain header
+        descr, shape = "<f8", [1]
+    for _ in range(rng.randint(1, 3)):
+        choice = rng.random()
+        if choice < 0.45 and shape:
+            shape[rng.randrange(len(shape))] = rng.choice(SHAPE_DIMS)
+        elif choice < 0.6:
+            shape.insert(rng.randrange(len(shape) + 1), rng.choice(SHAPE_DIMS))
+        elif choice < 0.7 and shape:
+            del shape[rng.randrange(len(shape))]
+        elif isinstance(descr, str) or choice < 0.9:
+            descr = rng.choice(DESCRS)
+    fortran = rng.random() < 0.2
+    return npy_header(descr, tuple(shape), fortran, version=version if version in (
+        (1, 0), (2, 0), (3, 0)) else (1, 0)) + body
+
+
+def zip_size_mutant(rng: random.Random, raw: bytes) -> bytes:
+    """Lie about one member's sizes in the zip directory and/or its local header: the
+    compressed size against the bytes its stream really consumes (short, long, reaching into
+    the next member or the directory, zero, huge) and the uncompressed size (half, double,
+    off by one, zero, huge)."""
+    entries = _directory(raw)
+    if not entries:
+        return raw
+    buf = bytearray(raw)
+    pos, local, _ = rng.choice(entries)
+    packed = struct.unpack_from("<I", buf, pos + 20)[0]
+    size = struct.unpack_from("<I", buf, pos + 24)[0]
+    offsets = sorted(loc for _, loc, _ in entries)
+    following = next((o for o in offsets if o > local), min(p for p, _, _ in entries))
+    room = following - local
+    packed_choices = (packed + 1, packed - 1, max(packed - 8, 0), packed * 2, room, room + 64,
+                      0, 0xFFFF_FFFF, len(raw), packed + rng.randint(2, 4096))
+    size_choices = (size // 2, size * 2, size + 1, max(size - 1, 0), 0, 0xFFFF_FFFF,
+                    size * 1000)
+    where = rng.choice(("both", "both", "central", "local"))
+    fields = []
+    if rng.random() < 0.7:
+        fields.append((20, rng.choice(packed_choices)))
+    if not fields or rng.random() < 0.5:
+        fields.append((24, rng.choice(size_choices)))
+    for offset, value in fields:
+        value %= 1 << 32
+        if where in ("both", "central"):
+            struct.pack_into("<I", buf, pos + offset, value)
+        if where in ("both", "local") and local + offset - 2 + 4 <= len(buf):
+            struct.pack_into("<I", buf, local + offset - 2, value)
+    return bytes(buf)
+
+
 def mutant(rng: random.Random, seed_members: list[tuple[str, bytes]]) -> bytes:
-    """One mutant: member-level edits re-packed with correct CRCs, then maybe raw edits."""
+    """One mutant: member-level edits re-packed with correct CRCs, then maybe raw edits; about
+    one in five lies about zip sizes or rewrites a ``.npy`` shape/itemsize instead."""
+    return labelled_mutant(rng, seed_members)[1]
+
+
+def labelled_mutant(rng: random.Random, seed_members: list[tuple[str, bytes]]
+                    ) -> tuple[str, bytes]:
+    """``(kind, bytes)``: kind is ``zip-sizes``, ``npy-shape`` or ``bytes``."""
     members = list(seed_members)
+    special = rng.random()
+    if special < 0.1:  # shape/itemsize of one member, data kept, CRC correct
+        i = rng.randrange(len(members))
+        members[i] = (members[i][0], npy_shape_mutant(rng, members[i][1]))
+        return "npy-shape", zip_bytes(members, method=rng.choice(METHODS))
+    if special < 0.2:  # declared sizes against consumed bytes
+        return "zip-sizes", zip_size_mutant(rng, zip_bytes(members, method=rng.choice(METHODS)))
+    return "bytes", _byte_mutant(rng, members)
+
+
+def _byte_mutant(rng: random.Random, members: list[tuple[str, bytes]]) -> bytes:
     kind = rng.random()
     if kind < 0.55:  # edit inside a member (reaches the decoders past the CRC check)
         i = rng.randrange(len(members))
@@ -192,7 +292,8 @@ def mutants(seed: int, count: int) -> list[tuple[str, bytes]]:
     out = []
     for i in range(count):
         name = names[i % len(names)]
-        out.append((f"{seed}-{i}-{name}", mutant(rng, pool[name])))
+        kind, data = labelled_mutant(rng, pool[name])
+        out.append((f"{seed}-{i}-{name}-{kind}", data))
     return out
 
 

@@ -29,8 +29,14 @@ class Limits:
     ratio_floor_bytes: int = 64 * MiB
     #: Largest LZMA dictionary a member may ask for (its decoder allocates about this much).
     max_lzma_dict_bytes: int = 64 * MiB
-    #: Bytes decompressed per step by streamed value checks.
-    chunk_bytes: int = 4 * MiB
+    #: Bytes decompressed per step by streamed value checks (1 MiB: a step's output is still
+    #: in the per-core L2 cache when its CRC and statistics read it).
+    chunk_bytes: int = 1 * MiB
+    #: Remote (http/https) reads: seconds to connect, seconds a read may wait for a byte, and
+    #: seconds all the requests for one file may take together.
+    remote_connect_seconds: float = 10.0
+    remote_read_seconds: float = 30.0
+    remote_total_seconds: float = 600.0
 
     def with_(self, **changes) -> Limits:
         return replace(self, **changes)

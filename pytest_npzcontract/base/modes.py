@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from .echo import shown
+
 
 class ValidationMode(str, enum.Enum):
     """How strictly policy rules (metadata, legacy keys, parameters) are enforced.
@@ -30,7 +32,7 @@ class ValidationMode(str, enum.Enum):
             if text.lower() in (member.value, member.name.lower()):
                 return member
         choices = ", ".join(m.value for m in cls)
-        raise ValueError(f"unknown validation mode {value!r} (choose from {choices})")
+        raise ValueError(f"unknown validation mode {shown(value)} (choose from {choices})")
 
     def __str__(self) -> str:
         return self.value

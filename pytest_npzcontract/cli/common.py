@@ -18,6 +18,18 @@ class CliError(click.ClickException):
         click.echo(f"{PROG}: error: {self.format_message()}", err=True)
 
 
+def refuse_symlink(path: str) -> None:
+    """The symlink policy for outputs named on the command line (``-o``, plan ``output``):
+    a symbolic link is refused, never written through (that would replace the file it points
+    to, possibly outside the output folder). ``--in-place`` is not an output: it replaces the
+    file an input's link points to, and the link stays."""
+    import os
+
+    if os.path.islink(path):
+        raise CliError(f"{path} is a symbolic link (to {os.readlink(path)}); refusing to write "
+                       "through it: remove the link or choose another output")
+
+
 def load_project(config_file: str | None, no_config: bool, *, use_cache: bool | None = None,
                  **options: Any) -> Any:
     """The :class:`~pytest_npzcontract.tools.project.Project` every command judges files

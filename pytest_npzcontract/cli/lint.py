@@ -76,6 +76,12 @@ class _PathOrUrl(click.Path):
               "else npzcontract-baseline.json beside the configuration), then report.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
               help="Check files in N processes; 0: one per CPU [config; default: 1].")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default=None,
+              help="Check files in local processes or on a Dask cluster (a LocalCluster of "
+              "--jobs workers unless --scheduler is given) [config; default: local].")
+@click.option("--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS",
+              help="With --executor dask: the running cluster's scheduler, e.g. "
+              "tcp://10.0.0.5:8786 [config; env: DASK_SCHEDULER_ADDRESS].")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Read [tool.npzcontract] from this file instead of searching upward.")
 @click.option("--no-config", is_flag=True, help="Ignore any configuration file.")
@@ -100,7 +106,8 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
          nphotons_factor: float | None,
          include: tuple[str, ...], exclude: tuple[str, ...], output_format: str,
          verbose: bool, quiet: bool, color: str, baseline: str | None,
-         update_baseline: bool, jobs: int | None, config_file: str | None, no_config: bool,
+         update_baseline: bool, jobs: int | None, executor: str | None, scheduler: str | None,
+         config_file: str | None, no_config: bool,
          shard_text: str | None, use_cache: bool | None, cache_dir: str | None,
          cache_strategy: str | None, respect_gitignore: bool | None,
          require_files: bool | None) -> None:
@@ -120,7 +127,9 @@ def lint(ctx: click.Context, paths: tuple[str, ...], mode: str | None, profile: 
             include=include or None, exclude=exclude or None, jobs=jobs,
             nphotons_factor=nphotons_factor, cache_dir=cache_dir, cache_strategy=cache_strategy,
             respect_gitignore=respect_gitignore, require_files=require_files,
-            baseline=os.path.abspath(baseline) if baseline else None)
+            baseline=os.path.abspath(baseline) if baseline else None,
+            executor=executor, scheduler=scheduler)
+        _check_executor(ctx, project.settings)
         shard = Shard.parse(shard_text) if shard_text else None
     except (ConfigError, ValueError) as exc:
         raise CliError(str(exc)) from None
@@ -165,6 +174,14 @@ def _known(reports: list[Report], settings: Settings, update: bool, quiet: bool)
     return known
 
 
+def _check_executor(ctx: click.Context, settings: Settings) -> None:
+    """--scheduler typed on the command line means nothing without the Dask executor."""
+    given = ctx.get_parameter_source("scheduler") == click.core.ParameterSource.COMMANDLINE
+    if given and settings.executor != "dask":
+        raise CliError("--scheduler needs --executor dask (or executor = \"dask\" in the "
+                       "configuration)")
+
+
 def _no_files_notes(settings: Settings) -> list[tuple[str, str]]:
     """The run-level note when nothing matched: a warning, or an error with require-files
     (also shown as a GitHub annotation, so a CI gate cannot pass silently on a typo)."""
@@ -185,7 +202,13 @@ def lint_paths(files: list[str], project: Project | Settings, *, progress: bool 
     cache = project.cache
     if cache is None:
         return check_files(files, project, progress=progress)
-    context = {path: cache_context(project.options(path)) for path in files}
+    by_profile: dict[str | None, str] = {}  # the context depends on the path only so
+    context = {}
+    for path in files:
+        profile = project.profile_for(path)
+        if profile not in by_profile:
+            by_profile[profile] = cache_context(project.options(path))
+        context[path] = by_profile[profile]
     found = {path: cache.lookup(path, context[path]) for path in files}
     todo = [path for path, report in found.items() if report is None]
     fresh = check_files(todo, project, progress=progress)
@@ -221,19 +244,30 @@ def check_files(files: Sequence[str], project: Project | Settings, *, progress: 
         project = Project(project)
     settings = project.settings
     progress = progress and _progress_wanted(settings, files)
-    if settings.jobs <= 1 or len(files) < 2:
+    if settings.executor != "dask" and (settings.jobs <= 1 or len(files) < 2):
+        # One file and several jobs: its large members are scanned in threads instead.
+        threads = max(settings.jobs, 1)
         if not progress:
-            return [project.judge(path, cache=False, known=False) for path in files]
+            return [project.judge(path, cache=False, known=False, threads=threads)
+                    for path in files]
         with ProgressBar(files) as bar:
             return [bar.run(path, lambda path=path: project.judge(
-                path, cache=False, known=False, on_progress=bar.add)) for path in files]
-    from .workers import run_parallel
-
+                path, cache=False, known=False, on_progress=bar.add, threads=threads))
+                for path in files]
     reports: list[Report | None] = [None] * len(files)
-    batch = max(1, min(16, len(files) // (settings.jobs * 8)))
-    results = run_parallel(_check_in_worker, list(files), processes=settings.jobs, batch=batch,
-                           initializer=_init_worker, initargs=(settings,))
-    with (ProgressBar(files) if progress else contextlib.nullcontext()) as bar:
+    if settings.executor == "dask":
+        from .dask_lint import dask_results
+
+        results = dask_results(files, project)
+    else:
+        from .workers import run_parallel
+
+        batch = max(1, min(16, len(files) // (settings.jobs * 8)))
+        results = run_parallel(_check_in_worker, list(files), processes=settings.jobs,
+                               batch=batch, initializer=_init_worker, initargs=(settings,))
+    # closing(): an interrupt while a result is handled here still kills the workers at once
+    with contextlib.closing(results), \
+            (ProgressBar(files) if progress else contextlib.nullcontext()) as bar:
         for index, result in results:
             report = _as_report(files[index], result)
             reports[index] = bar.finished(files[index], report) if bar else report

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .common import PROG, CliError
+from ..base.echo import shown
+from .common import PROG, CliError, refuse_symlink
 
 if TYPE_CHECKING:
     from ..tools.project import Project
@@ -27,14 +28,15 @@ class _Nphotons(click.ParamType):
         except (TypeError, ValueError):
             number = float("nan")
         if not (number > 0 and number != float("inf")):
-            self.fail(f"{value!r} is not a positive number or 'estimate'", param, ctx)
+            self.fail(f"{shown(value)} is not a positive number or 'estimate'", param, ctx)
         return number
 
 
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="Write here (a file for one input, an existing directory for several).")
+              help="Write here (a file for one input, an existing directory for several; "
+              "a symbolic link is refused).")
 @click.option("--in-place", is_flag=True, help="Replace each input atomically.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--force", is_flag=True,
@@ -66,12 +68,14 @@ class _Nphotons(click.ParamType):
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Read [tool.npzcontract] from this file instead of searching upward.")
 @click.option("--no-config", is_flag=True, help="Ignore any configuration file.")
+@click.option("--allow-outside", is_flag=True, help="With --plan: allow 'path' and 'output' "
+              "outside the plan's folder (absolute, or climbing out with ..).")
 @click.pass_context
 def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_place: bool,
             dry_run: bool, force: bool, sqrt: bool | None, nphotons: float | str | None,
             n_pixels: int | None, gridsize: int | None, plan_file_path: str | None,
             check: bool, to: str | None, profile: str | None, mode: str | None,
-            config_file: str | None, no_config: bool) -> None:
+            config_file: str | None, no_config: bool, allow_outside: bool) -> None:
     """Convert legacy datasets to the form of their profile, recording a transformation.
 
     Each file keeps the form of its profile (a raw file keeps diff3d); --to PROFILE converts
@@ -92,19 +96,28 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
                        "combine it with --profile")
     if plan_file_path is not None:
         _run_plan(ctx, plan_file_path, files, output, in_place, dry_run or check, force,
-                  (sqrt, nphotons, n_pixels, gridsize, to), project)
+                  (sqrt, nphotons, n_pixels, gridsize, to), project, allow_outside)
         return
+    if allow_outside:
+        raise CliError("--allow-outside goes with --plan FILE")
     if check:
         raise CliError("--check goes with --plan FILE (for files, use --dry-run)")
     if not files:
         raise CliError("give FILE... to migrate, or --plan FILE")
     targets = _migration_targets(files, output, in_place, dry_run, force)
-    if in_place and not force:
-        locked = [f for f in files if _read_only(f)]
+    if in_place:
+        from ..io.atomic import directory_writable
+
+        # --force can only help with a read-only file; a read-only directory it cannot fix
+        stuck = [f for f in files if not directory_writable(os.path.realpath(f))]
+        locked = [f for f in files if f not in stuck and not force and _read_only(f)]
+        for source in stuck:
+            click.echo(f"{PROG}: error: cannot write {source}: permission denied (the "
+                       "directory is read-only)", err=True)
         for source in locked:
             click.echo(f"{PROG}: error: {source} is read-only; refusing to replace it in place "
                        "(use --force, or make it writable)", err=True)
-        if locked:
+        if stuck or locked:
             ctx.exit(1)
     options = MigrateOptions(sqrt=sqrt, nphotons=nphotons, N=n_pixels, gridsize=gridsize,
                              to=to, profile=profile)
@@ -141,7 +154,7 @@ def migrate(ctx: click.Context, files: tuple[str, ...], output: str | None, in_p
                 copy_verbatim(plan.source, target)
             except OSError as exc:
                 status = 1
-                click.echo(f"  error: cannot copy ({exc.strerror or exc}); {target} not written")
+                click.echo(f"  error: {' '.join(str(exc).split())}; {target} not written")
                 continue
             click.echo(f"  copied unchanged (byte-identical) to {target}")
             continue
@@ -192,30 +205,16 @@ def _same(source: str, target: str) -> bool:
 
 
 def copy_verbatim(source: str, target: str) -> None:
-    """Copy ``source`` to ``target`` atomically (temporary file, fsync, rename)."""
-    import contextlib
+    """Copy ``source`` to ``target`` atomically, with ``source``'s permissions (io/atomic.py)."""
     import shutil
+    import stat
 
-    from ..io.tempfiles import lock, remove_stale, temp_path
-    from ..io.writer import fsync_directory
+    from ..io.atomic import atomic_write
 
-    real = os.path.realpath(target)
-    directory = os.path.dirname(real) or "."
-    remove_stale(directory)
-    tmp = temp_path(real)
-    try:
-        with open(source, "rb") as src, open(tmp, "xb") as dst:
-            lock(dst.fileno())
-            shutil.copyfileobj(src, dst, 1 << 20)
-            dst.flush()
-            os.fsync(dst.fileno())
-        shutil.copymode(source, tmp)
-        os.replace(tmp, real)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_directory(directory)
+    mode = stat.S_IMODE(os.stat(source).st_mode)
+    with atomic_write(os.path.realpath(target), display=target, mode=mode) as staged, \
+            open(source, "rb") as src:
+        shutil.copyfileobj(src, staged.file, 1 << 20)
 
 
 def _migration_targets(files: tuple[str, ...], output: str | None, in_place: bool,
@@ -232,6 +231,8 @@ def _migration_targets(files: tuple[str, ...], output: str | None, in_place: boo
         raise CliError(f"--output {output} must be an existing directory for several files")
     targets = [os.path.join(output, os.path.basename(f)) if os.path.isdir(output) else output
                for f in files]
+    for target in targets:
+        refuse_symlink(target)
     real = [os.path.realpath(t) for t in targets]
     if len(set(real)) != len(real):
         raise CliError("several inputs would be written to the same output file")
@@ -243,8 +244,8 @@ def _migration_targets(files: tuple[str, ...], output: str | None, in_place: boo
 
 
 def _run_plan(ctx: click.Context, plan_path: str, files: tuple[str, ...], output: str | None,
-              in_place: bool, check: bool, force: bool, per_file: tuple, project: Project
-              ) -> None:
+              in_place: bool, check: bool, force: bool, per_file: tuple, project: Project,
+              allow_outside: bool = False) -> None:
     from pathlib import Path
 
     from ..tools.migrate_plan import PlanError, read_plan, run_plan, summary_table
@@ -254,7 +255,7 @@ def _run_plan(ctx: click.Context, plan_path: str, files: tuple[str, ...], output
                        "with FILE arguments, --output, --in-place, --force, --sqrt, "
                        "--nphotons, --N, --gridsize or --to")
     try:
-        entries = read_plan(plan_path)
+        entries = read_plan(plan_path, allow_outside=allow_outside)
     except PlanError as exc:
         raise CliError(str(exc)) from None
     known = project.settings.registry()

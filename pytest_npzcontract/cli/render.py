@@ -20,10 +20,7 @@ from typing import Any
 
 from ..base.report import one_line
 from ..contract.rules import RULES, fix_lines
-from .junit import render_junit
 from .lintrun import LintRun, Skipped, profile_lines, summary_line
-from .markdown import render_markdown
-from .sarif import render_sarif
 
 __all__ = ["RENDERERS", "LintRun", "Skipped", "profile_lines", "summary_line"]
 
@@ -108,6 +105,24 @@ def render_github(run: LintRun) -> str:
     lines += [_command(level, message, title="npzcontract") for level, message in run.notes]
     lines.append(summary_line(run))
     return "\n".join(lines)
+
+
+def render_sarif(run: LintRun) -> str:
+    from .sarif import render_sarif as render
+
+    return render(run)
+
+
+def render_junit(run: LintRun) -> str:  # imported when used: xml.etree is slow to import
+    from .junit import render_junit as render
+
+    return render(run)
+
+
+def render_markdown(run: LintRun) -> str:
+    from .markdown import render_markdown as render
+
+    return render(run)
 
 
 RENDERERS: dict[str, Callable[[LintRun], str]] = {

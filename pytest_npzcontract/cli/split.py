@@ -21,7 +21,8 @@ from .toolrun import check_options, kwargs, refuse_existing, reported
 @click.option("--train-indices", metavar="SPEC", default=None,
               help="Train images by index, e.g. 0:40,50,60:64 (the rest is test).")
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), default=None,
-              help="Directory for <stem>_train.npz and <stem>_test.npz [default: beside input].")
+              help="Directory for <stem>_train.npz and <stem>_test.npz, created when needed "
+              "[default: beside input].")
 @click.option("--force", is_flag=True, help="Overwrite existing parts.")
 @check_options
 @click.pass_context
@@ -37,8 +38,8 @@ def split(ctx: click.Context, files: tuple[str, ...], fraction: float, axis: str
     """
     from ..tools.split import SplitError, parse_indices, split_file
 
-    if output_dir is not None and not os.path.isdir(output_dir):
-        raise CliError(f"--output-dir {output_dir} is not an existing directory")
+    if output_dir is not None and os.path.exists(output_dir) and not os.path.isdir(output_dir):
+        raise CliError(f"--output-dir {output_dir} exists and is not a directory")
     try:
         indices = parse_indices(train_indices) if train_indices is not None else None
     except SplitError as exc:

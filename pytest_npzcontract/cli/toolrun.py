@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .common import PROG, CliError
+from .common import PROG, CliError, refuse_symlink
 
 MODES = ("strict", "warn", "permissive")
 
@@ -62,9 +62,11 @@ def reported(ctx: click.Context, what: str) -> Iterator[None]:
 
 
 def refuse_existing(paths: list[str], force: bool) -> None:
+    """Outputs that exist need --force; symbolic links are refused (:func:`refuse_symlink`)."""
     import os
 
     for path in paths:
+        refuse_symlink(path)
         if os.path.exists(path) and not force:
             raise CliError(f"{path} exists; use --force to overwrite it")
 

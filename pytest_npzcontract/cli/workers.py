@@ -4,8 +4,10 @@
 SIGINT to every worker too, a worker killed while holding the task queue's lock deadlocks the
 pool's shutdown, and workers print tracebacks. Here each worker has its own pipe and ignores
 SIGINT from birth (it is blocked while they are created, so no interrupt is lost); the parent
-hands out batches, and on any exception (``KeyboardInterrupt`` included) it SIGKILLs and reaps
-every worker before re-raising, so the run ends at once with no orphan::
+hands out batches, and on any exception (``KeyboardInterrupt`` included, even one delivered
+the instant SIGINT is unblocked) it SIGKILLs and reaps every worker before re-raising, so the
+run ends at once with no orphan. On Linux each worker also asks the kernel to SIGKILL it when
+its parent dies (``PR_SET_PDEATHSIG``), so not even a SIGKILLed parent leaves one behind::
 
     for index, result in run_parallel(check, paths, processes=2, batch=4,
                                       initializer=setup, initargs=(options,)):
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -47,23 +50,20 @@ def run_parallel(fn: Callable[[Any], Any], items: Sequence[Any], *, processes: i
     """
     context = multiprocessing.get_context(START_METHOD)
     workers: list[tuple[Any, Connection]] = []
-    _block_sigint(True)
     try:
-        for _ in range(max(1, min(processes, len(items)))):
-            parent, child = context.Pipe()
-            process = context.Process(target=_worker_main,
-                                      args=(child, fn, initializer, initargs), daemon=True)
-            process.start()
-            child.close()
-            workers.append((process, parent))
-    except BaseException:
-        _kill(workers)
-        raise
-    finally:
-        _block_sigint(False)
-    try:
+        _block_sigint(True)
+        try:
+            for _ in range(max(1, min(processes, len(items)))):
+                parent, child = context.Pipe()
+                process = context.Process(target=_worker_main, daemon=True,
+                                          args=(child, fn, initializer, initargs, os.getpid()))
+                process.start()
+                child.close()
+                workers.append((process, parent))
+        finally:
+            _block_sigint(False)  # a pending Ctrl-C is raised here: still inside the kill
         yield from _dispatch(workers, items, max(batch, 1))
-    except BaseException:
+    except BaseException:  # KeyboardInterrupt, GeneratorExit (the caller stopped), errors
         _kill(workers)
         raise
     for _, conn in workers:
@@ -107,8 +107,10 @@ def _dispatch(workers: list[tuple[Any, Connection]], items: Sequence[Any],
 
 
 def _worker_main(conn: Connection, fn: Callable[[Any], Any],
-                 initializer: Callable[..., None] | None, initargs: tuple) -> None:
+                 initializer: Callable[..., None] | None, initargs: tuple,
+                 parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills us
+    _die_with_parent(parent_pid)
     _block_sigint(False)
     if initializer is not None:
         initializer(*initargs)
@@ -127,6 +129,22 @@ def _call(fn: Callable[[Any], Any], item: Any) -> Any:
         return fn(item)
     except Exception as exc:  # sent back as a value; the caller decides what it means
         return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: have the kernel SIGKILL this process when its parent ends, however it ends; if
+    the parent is already gone (it died before this ran), exit now."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - no prctl: the parent still kills us
+        return
+    if os.getppid() != parent_pid:
+        os._exit(1)
 
 
 def _block_sigint(block: bool) -> None:

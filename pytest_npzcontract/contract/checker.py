@@ -22,8 +22,7 @@ from ..base.report import Report
 from ..io.archive import (
     CORRUPTION_ERRORS,
     ArchiveScan,
-    bytes_to_chunks,
-    iter_member_data,
+    iter_member_arrays,
     scan_archive,
     verify_member,
 )
@@ -61,7 +60,7 @@ def check_file(path: str | os.PathLike, *, mode: ValidationMode | str = Validati
                limits: Limits = DEFAULT_LIMITS, rtol: float = DEFAULT_RTOL,
                on_progress: Progress | None = None,
                nphotons_factor: float = DEFAULT_FACTOR,
-               profiles: Mapping[str, Contract] | None = None) -> Report:
+               profiles: Mapping[str, Contract] | None = None, threads: int = 1) -> Report:
     """Check one ``.npz`` file; every problem, including an unreadable file, is a finding.
 
     ``profile``: a profile name (``canonical``, ``train``, ``raw``, ``count-intensity``, or one
@@ -71,10 +70,13 @@ def check_file(path: str | os.PathLike, *, mode: ValidationMode | str = Validati
     ``on_progress(nbytes)`` is called as value checks decompress data (for progress bars).
     ``nphotons_factor``: how far the recorded nphotons may be from the dose the frames' photon
     statistics give before ``nphotons-inconsistent`` (checked in the value scan).
+    ``threads``: how many large members may be scanned at once, in threads (the findings do
+    not depend on it; see ``contract/parallel_scan.py``).
     Raises ``ValueError`` only for bad arguments (unknown mode, profile or rule level).
     """
     run = Run(os.fspath(path), mode, rule_levels, profile, contract, profiles)
     run.nphotons_factor = validate_factor(nphotons_factor)
+    run.threads = max(int(threads), 1)
     try:
         with scan_archive(path, limits) as scan:
             for f in scan.findings:
@@ -142,18 +144,19 @@ def _file_array(scan: ArchiveScan, key: str, limits: Limits, on_progress: Progre
                 read: set[str]) -> Array:
     member, info = scan.members[key], scan.infos[key]
 
-    def chunks() -> Iterator[np.ndarray]:
-        pieces = _marking(iter_member_data(scan.zf, info, member, limits.chunk_bytes, limits),
-                          read, key)
+    def chunks(fp: Any = None) -> Iterator[np.ndarray]:
+        # Each chunk may be a view of a reused buffer: valid until the next one is read.
+        pieces = _marking(iter_member_arrays(scan.zf, info, member, limits.chunk_bytes, limits,
+                                             fp=fp), read, key)
         if on_progress is not None:
             pieces = _reporting(pieces, on_progress)
-        return bytes_to_chunks(member.dtype, pieces)
+        return pieces
 
     return Array(key, member.shape, member.dtype, member.data_bytes, chunks,
-                  member.fortran_order)
+                 member.fortran_order, source=scan.path if scan.remote is None else None)
 
 
-def _marking(pieces: Iterator[bytes], read: set[str], key: str) -> Iterator[bytes]:
+def _marking(pieces: Iterator[np.ndarray], read: set[str], key: str) -> Iterator[np.ndarray]:
     """Record ``key`` as read (CRC included) once its pieces are exhausted."""
     yield from pieces
     read.add(key)
@@ -173,9 +176,9 @@ def _verify_unread(run: Run, scan: ArchiveScan, read: set[str], limits: Limits) 
             run.add("unreadable", key, f"corrupt data ({corruption(exc)})")
 
 
-def _reporting(pieces: Iterator[bytes], on_progress: Progress) -> Iterator[bytes]:
+def _reporting(pieces: Iterator[np.ndarray], on_progress: Progress) -> Iterator[np.ndarray]:
     for piece in pieces:
-        on_progress(len(piece))
+        on_progress(piece.nbytes)
         yield piece
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from ..base.echo import shown
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.modes import ValidationMode
 from .config_values import (  # noqa: F401 (ConfigError, TABLE, EXPECT_KEYS are public here)
@@ -49,7 +50,8 @@ from .config_values import (  # noqa: F401 (ConfigError, TABLE, EXPECT_KEYS are 
     _unknown,
 )
 
-_OPTION_NAMES = {"rules": "--rule", "nphotons_factor": "--nphotons-factor"}
+_OPTION_NAMES = {"rules": "--rule", "nphotons_factor": "--nphotons-factor",
+                 "cache_max_size": "--max-size", "cache_max_age": "--max-age"}
 _FIELDS = {"custom-profiles": "custom_profiles", "per-file-ignores": "per_file_ignores"}
 
 @dataclass(frozen=True)
@@ -80,6 +82,10 @@ class Settings:
     cache: bool = True
     cache_dir: str = ".npzcontract_cache"
     cache_strategy: str = "metadata"
+    #: The lint cache is pruned to this many bytes (oldest entries first) and of entries
+    #: older than this many days, after runs that stored entries (tools/cache_prune.py).
+    cache_max_size: int = 256 << 20
+    cache_max_age: float = 30.0
     #: How far recorded nphotons and the data's dose estimate may be apart (nphotons-inconsistent).
     nphotons_factor: float = 2.0
     #: A run that matches no file fails (exit 1) instead of passing with a warning.
@@ -89,6 +95,11 @@ class Settings:
     #: ``per-file-ignores``: globs to the rule ids dropped for the files they match.
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({}))
+    #: ``local`` (``jobs`` processes here) or ``dask`` (a Dask cluster: ``scheduler``, else a
+    #: LocalCluster of ``jobs`` workers). How a run executes, never what it finds: neither is
+    #: echoed by :meth:`to_dict`, so a Dask run's JSON report equals the local one.
+    executor: str = "local"
+    scheduler: str | None = None
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
 
@@ -126,6 +137,7 @@ class Settings:
                 "contract": _plain(self.contract), "jobs": self.jobs, "rtol": self.rtol,
                 "respect_gitignore": self.respect_gitignore, "cache": self.cache,
                 "cache_dir": self.cache_dir, "cache_strategy": self.cache_strategy,
+                "cache_max_size": self.cache_max_size, "cache_max_age": self.cache_max_age,
                 "nphotons_factor": self.nphotons_factor,
                 **({"baseline": self.baseline} if self.baseline else {}),
                 **({"per-file-ignores": {k: list(v) for k, v in self.per_file_ignores.items()}}
@@ -147,16 +159,22 @@ class Settings:
                    for i in range(len(parts)))
 
     def relative(self, path: str | os.PathLike) -> str:
-        """``path`` relative to :attr:`root` in POSIX form (absolute when outside it)."""
-        absolute = Path(os.path.abspath(path))
-        try:
-            return absolute.relative_to(self._resolved_root).as_posix()
-        except ValueError:
-            return absolute.as_posix()
+        """``path`` relative to :attr:`root` in POSIX form (absolute when outside it).
+        String operations only (no ``pathlib``, no system call): it runs for every file of a
+        walk."""
+        absolute = os.path.abspath(path)
+        root = self._resolved_root
+        if absolute == root:
+            rel = "."
+        elif absolute.startswith(root if root.endswith(os.sep) else root + os.sep):
+            rel = absolute[len(root):].lstrip(os.sep)
+        else:
+            rel = absolute
+        return rel if os.sep == "/" else Path(rel).as_posix()
 
     @functools.cached_property
-    def _resolved_root(self) -> Path:
-        return self.root.resolve()
+    def _resolved_root(self) -> str:
+        return os.fspath(self.root.resolve())
 
     def cache_path(self) -> Path:
         """The lint cache directory: ``cache_dir`` relative to :attr:`root` (or absolute)."""
@@ -193,7 +211,12 @@ class Settings:
         return self.root / os.path.expanduser(self.baseline) if self.baseline else None
 
     def registry(self) -> dict[str, Any]:
-        """Every profile by name (built-in, then custom), each extended by ``contract``."""
+        """Every profile by name (built-in, then custom), each extended by ``contract``
+        (built once per settings object: it is asked for every file)."""
+        return dict(self._registry)
+
+    @functools.cached_property
+    def _registry(self) -> dict[str, Any]:
         return _registry(self.custom_profiles, self.contract)
 
     def build_contract(self, path: str | os.PathLike | None = None) -> Any:
@@ -260,11 +283,11 @@ def _check_profile_names(settings: Settings, label: str) -> None:
     """Every profile named (``profile``, ``profiles`` values) must exist."""
     known = list(settings.registry())
     if settings.profile is not None and settings.profile not in known:
-        raise ConfigError(f"{label}: unknown profile {settings.profile!r} "
+        raise ConfigError(f"{label}: unknown profile {shown(settings.profile)} "
                           f"(choose from {', '.join(known)})")
     for pattern, name in settings.profiles.items():
         if name not in known:
-            raise ConfigError(f"[{TABLE}.profiles] {pattern!r}: unknown profile {name!r} "
+            raise ConfigError(f"[{TABLE}.profiles] {shown(pattern)}: unknown profile {shown(name)} "
                               f"(choose from {', '.join(known)})")
 
 
@@ -300,7 +323,7 @@ def parse_pairs(items: tuple[str, ...] | list[str], what: str) -> dict[str, str]
         for token in item.split():
             name, sep, value = token.partition("=")
             if not sep or not name or not value:
-                raise ConfigError(f"{what}: expected NAME=VALUE, not {token!r}")
+                raise ConfigError(f"{what}: expected NAME=VALUE, not {shown(token)}")
             pairs[name] = value
     return pairs
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from ..base.echo import shown
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.modes import ValidationMode
 
@@ -21,11 +22,14 @@ EXPECT_KEYS = {"nphotons": "positive number", "N": "positive integer",
                "gridsize": "positive integer"}
 _KEYS = ("mode", "profile", "profiles", "custom-profiles", "include", "exclude", "values",
          "expect", "rules", "contract", "limits", "jobs", "rtol", "respect_gitignore", "cache",
-         "cache_dir", "cache_strategy", "nphotons_factor", "require_files", "baseline", "per-file-ignores")
+         "cache_dir", "cache_strategy", "cache_max_size", "cache_max_age", "nphotons_factor",
+         "require_files", "baseline", "per-file-ignores", "executor", "scheduler")
 #: Configuration keys whose Settings field is spelled differently.
 #: How the lint cache recognizes an unchanged file: by its identity (size, mtime, inode) or
 #: by a hash of its bytes (for CI, where a fresh checkout gives every file a new mtime).
 CACHE_STRATEGIES = ("metadata", "content")
+#: Where ``lint`` checks files: worker processes on this machine, or a Dask cluster.
+EXECUTORS = ("local", "dask")
 
 
 class ConfigError(ValueError):
@@ -36,8 +40,8 @@ def _unknown(key: str, known: tuple[str, ...] | list[str], where: str) -> Config
     import difflib
 
     close = difflib.get_close_matches(key, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
-    return ConfigError(f"unknown key {key!r} in {where}{hint}")
+    hint = f" (did you mean {shown(close[0])}?)" if close else f" (known: {', '.join(known)})"
+    return ConfigError(f"unknown key {shown(key)} in {where}{hint}")
 
 
 def _where(label: str, section: str) -> str:
@@ -75,7 +79,7 @@ def _custom_profiles(value: Any, label: str) -> Mapping[str, Any]:
     known: dict[str, Any] = dict(PROFILES)
     for name, spec in value.items():
         if name in PROFILES:
-            raise ConfigError(f"{label}: {name!r} is a built-in profile; choose another name")
+            raise ConfigError(f"{label}: {shown(name)} is a built-in profile; choose another name")
         try:
             known[name] = derive_profile(name, spec, known)
         except (ValueError, TypeError) as exc:
@@ -91,7 +95,7 @@ def _globs(value: Any, label: str) -> tuple[str, ...]:
                           f"not the string {value!r}")
     if not isinstance(value, (list, tuple)) or not all(
             isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{label}: expected a list of glob patterns, not {value!r}")
+        raise ConfigError(f"{label}: expected a list of glob patterns, not {shown(value)}")
     return tuple(value)
 
 
@@ -131,7 +135,7 @@ def _baseline(value: Any, label: str) -> str:
 
 def _bool(value: Any, label: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"{label}: expected true or false, not {value!r}")
+        raise ConfigError(f"{label}: expected true or false, not {shown(value)}")
     return value
 
 
@@ -158,7 +162,7 @@ def _parameter(name: str, value: Any, label: str) -> float | int:
     if kind == "positive integer":
         ok = ok and number == int(number)
     if not ok:
-        raise ConfigError(f"{label}: {name} must be a {kind}, not {value!r}")
+        raise ConfigError(f"{label}: {name} must be a {kind}, not {shown(value)}")
     return int(number) if kind == "positive integer" else number
 
 
@@ -194,27 +198,70 @@ def _limits(value: Any, label: str) -> Limits:
         if name not in names:
             raise _unknown(name, names, _where(label, "limits"))
         if isinstance(item, bool) or not isinstance(item, (int, float)) or not item > 0:
-            raise ConfigError(f"{label}: {name} must be a positive number, not {item!r}")
+            raise ConfigError(f"{label}: {name} must be a positive number, not {shown(item)}")
         changes[name] = item
     return DEFAULT_LIMITS.with_(**changes)
 
 
 def _jobs(value: Any, label: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{label}: expected a whole number >= 0 (0: one per CPU), not {value!r}")
+        raise ConfigError(f"{label}: expected a whole number >= 0 (0: one per CPU), not {shown(value)}")
     return value or (os.cpu_count() or 1)
 
 
 def _rtol(value: Any, label: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ConfigError(f"{label}: expected a number in [0, 1), not {value!r}")
+        raise ConfigError(f"{label}: expected a number in [0, 1), not {shown(value)}")
     return float(value)
 
 
 def _cache_strategy(value: Any, label: str) -> str:
     text = _string(value, label)
     if text not in CACHE_STRATEGIES:
-        raise ConfigError(f"{label}: expected one of {', '.join(CACHE_STRATEGIES)}, not {text!r}")
+        raise ConfigError(f"{label}: expected one of {', '.join(CACHE_STRATEGIES)}, not {shown(text)}")
+    return text
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 1 << 10,
+               "mib": 1 << 20, "gib": 1 << 30}
+
+
+def _size(value: Any, label: str) -> int:
+    """Bytes: a whole number, or a string such as ``"256MiB"``, ``"1 GB"``, ``"500kb"``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        number = text.rstrip("kmgib")
+        unit = text[len(number):]
+        try:
+            amount = float(number)
+        except ValueError:
+            amount = -1.0
+        if unit in _SIZE_UNITS and math.isfinite(amount) and amount >= 0:
+            return int(amount * _SIZE_UNITS[unit])
+    raise ConfigError(f"{label}: expected a size such as 268435456, \"256MiB\" or \"1GB\", "
+                      f"not {value!r}")
+
+
+def _days(value: Any, label: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise ConfigError(f"{label}: expected a number of days >= 0, not {value!r}")
+    return float(value)
+
+
+def _executor(value: Any, label: str) -> str:
+    text = _string(value, label)
+    if text not in EXECUTORS:
+        raise ConfigError(f"{label}: expected one of {', '.join(EXECUTORS)}, not {text!r}")
+    return text
+
+
+def _address(value: Any, label: str) -> str:
+    text = _string(value, label).strip()
+    if not text:
+        raise ConfigError(f"{label}: expected a scheduler address such as "
+                          f"tcp://host:8786, not an empty string")
     return text
 
 
@@ -228,13 +275,13 @@ def _nonempty(value: Any, label: str) -> str:
 def _factor(value: Any, label: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 < value < math.inf:
         raise ConfigError(f"{label}: expected a number > 1 (e.g. 2 for a factor of two), "
-                          f"not {value!r}")
+                          f"not {shown(value)}")
     return float(value)
 
 
 def _string(value: Any, label: str) -> str:
     if not isinstance(value, str):
-        raise ConfigError(f"{label}: expected a string, not {value!r}")
+        raise ConfigError(f"{label}: expected a string, not {shown(value)}")
     return value
 
 
@@ -251,5 +298,7 @@ _CHECKS = {"mode": _mode, "profile": _profile, "profiles": _path_profiles,
            "values": _bool, "expect": _expect, "rules": _rules, "contract": _contract,
            "limits": _limits, "jobs": _jobs, "rtol": _rtol, "respect_gitignore": _bool,
            "cache": _bool, "cache_dir": _nonempty, "cache_strategy": _cache_strategy,
+           "cache_max_size": _size, "cache_max_age": _days,
            "nphotons_factor": _factor, "require_files": _bool, "baseline": _baseline,
-           "per-file-ignores": _per_file_ignores}
+           "per-file-ignores": _per_file_ignores, "executor": _executor,
+           "scheduler": _address}

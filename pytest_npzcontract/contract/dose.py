@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..base.echo import shown
 from ..metadata.doses import file_dose
 from ..physics.estimate import NphotonsAccumulator, NphotonsEstimate
 from .rules import resolve_level
@@ -34,7 +35,7 @@ def validate_factor(factor: Any) -> float:
     """A usable factor (a number > 1); raises ``ValueError`` naming the bad value."""
     if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 1 \
             or factor == float("inf"):
-        raise ValueError(f"nphotons_factor must be a finite number > 1, not {factor!r}")
+        raise ValueError(f"nphotons_factor must be a finite number > 1, not {shown(factor)}")
     return float(factor)
 
 
@@ -79,7 +80,8 @@ class DoseCheck:
         elif file_recorded is not None:
             doses = {None: file_recorded}
         acc = NphotonsAccumulator(frames.dtype, frames.shape[1] * frames.shape[2],
-                                  labels=labels, fortran=fortran, key=key)
+                                  labels=labels, fortran=fortran, key=key,
+                                  total=frames.nbytes // max(frames.dtype.itemsize, 1))
         return cls(key, acc, doses, sources, factor)
 
     def observe(self, chunk: np.ndarray) -> None:
@@ -146,7 +148,8 @@ def _read_labels(array: Any, n_frames: int) -> np.ndarray | None:
     if array.dtype.kind not in "iu" or len(array.shape) != 1 or array.shape[0] != n_frames:
         return None
     try:
-        labels = np.concatenate([np.asarray(c) for c in array.chunks()] or [np.zeros(0)])
+        # copies: a chunk may be a view of a buffer the next chunk overwrites
+        labels = np.concatenate([np.array(c) for c in array.chunks()] or [np.zeros(0)])
     except Exception:  # a corrupt member is reported by its own scan
         return None
     return labels.astype(np.int64) if labels.size == n_frames else None

@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # NumPy loads only when a dtype is judged: a cached lint never needs it
+    import numpy as np
+
+from ..base.echo import shown
 
 #: Dtype groups usable in ``dtypes`` besides concrete NumPy names.
 DTYPE_GROUPS = {"integer": "iu", "float": "f", "complex": "c", "bool": "b"}
@@ -56,6 +60,8 @@ class KeySpec:
             return False
         if not self.dtypes:
             return True
+        import numpy as np
+
         native = dtype.newbyteorder("=")
         for allowed in self.dtypes:
             kinds = DTYPE_GROUPS.get(allowed)
@@ -71,6 +77,8 @@ class KeySpec:
         native = dtype.newbyteorder("=") if dtype.byteorder not in "|" else dtype
         if native.kind not in "fc":
             return False
+        import numpy as np
+
         for allowed in self.dtypes:
             if allowed in DTYPE_GROUPS:
                 continue
@@ -148,8 +156,8 @@ class Contract:
         keys = dict(self.keys)
         for name, fields in (spec.get("keys") or {}).items():
             if not isinstance(fields, Mapping):
-                raise ValueError(f"contract key {name!r} must be a table of fields")
-            _only(fields, set(KEY_FIELDS), f"contract key {name!r}")
+                raise ValueError(f"contract key {shown(name)} must be a table of fields")
+            _only(fields, set(KEY_FIELDS), f"contract key {shown(name)}")
             keys[name] = replace(keys.get(name, KeySpec(name)), **_fields(name, fields))
         for name in _names(spec.get("required") or (), "required"):
             keys[name] = replace(keys.get(name, KeySpec(name)), required=True)
@@ -167,7 +175,7 @@ def _only(mapping: Mapping, allowed: set[str], what: str) -> None:
         raise ValueError(f"{what} must be a table, not {type(mapping).__name__}")
     unknown = sorted(set(mapping) - allowed)
     if unknown:
-        raise ValueError(f"unknown field {unknown[0]!r} in {what} (allowed: {sorted(allowed)})")
+        raise ValueError(f"unknown field {shown(unknown[0])} in {what} (allowed: {sorted(allowed)})")
 
 
 def _names(values: Iterable, what: str) -> list[str]:
@@ -179,46 +187,48 @@ def _names(values: Iterable, what: str) -> list[str]:
 def _fields(name: str, fields: Mapping) -> dict:
     out: dict = {}
     if "dtypes" in fields:
-        dtypes = _names(fields["dtypes"], f"contract key {name!r} dtypes")
+        dtypes = _names(fields["dtypes"], f"contract key {shown(name)} dtypes")
+        if any(d not in DTYPE_GROUPS for d in dtypes):
+            import numpy as np
         for d in dtypes:
             if d not in DTYPE_GROUPS:
                 try:
                     np.dtype(d)
                 except TypeError:
-                    raise ValueError(f"contract key {name!r}: unknown dtype {d!r}") from None
+                    raise ValueError(f"contract key {shown(name)}: unknown dtype {shown(d)}") from None
         out["dtypes"] = tuple(dtypes)
     if "ndim" in fields:
         ndim = fields["ndim"]
         ndims = [ndim] if isinstance(ndim, int) else list(ndim)
         if not ndims or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 32
                                 for d in ndims):
-            raise ValueError(f"contract key {name!r}: ndim must be an int or list of ints")
+            raise ValueError(f"contract key {shown(name)}: ndim must be an int or list of ints")
         out["ndim"] = tuple(ndims)
         out["layout"] = ""  # the built-in layout text no longer describes the key
         out["layouts"] = ()
     if "layouts" in fields:
-        layouts = _names(fields["layouts"], f"contract key {name!r} layouts")
+        layouts = _names(fields["layouts"], f"contract key {shown(name)} layouts")
         for layout in layouts:
             symbols = layout.split()
             if "H" not in symbols or "W" not in symbols:
-                raise ValueError(f"contract key {name!r}: layout {layout!r} must name the "
+                raise ValueError(f"contract key {shown(name)}: layout {shown(layout)} must name the "
                                  "frame axes H and W, e.g. 'P H W'")
         out["layouts"], out["ndim"] = tuple(layouts), tuple(sorted({len(x.split())
                                                                      for x in layouts}))
         out["layout"] = ""
     if "values" in fields:
         if fields["values"] not in VALUE_KINDS:
-            raise ValueError(f"contract key {name!r}: values must be 'amplitude', 'counts' "
-                             f"or '', not {fields['values']!r}")
+            raise ValueError(f"contract key {shown(name)}: values must be 'amplitude', 'counts' "
+                             f"or '', not {shown(fields['values'])}")
         out["values"] = fields["values"]
     if "replaces" in fields:
         if not isinstance(fields["replaces"], str) or not fields["replaces"]:
-            raise ValueError(f"contract key {name!r}: replaces must be a key name")
+            raise ValueError(f"contract key {shown(name)}: replaces must be a key name")
         out["replaces"] = fields["replaces"]
     for flag in ("required", "per_image", "frame", "legacy", "normalized"):
         if flag in fields:
             if not isinstance(fields[flag], bool):
-                raise ValueError(f"contract key {name!r}: {flag} must be true or false")
+                raise ValueError(f"contract key {shown(name)}: {flag} must be true or false")
             out[flag] = fields[flag]
     if "description" in fields:
         out["description"] = str(fields["description"])

@@ -80,7 +80,8 @@ def check_merged_sources(run: Run, arrays: Mapping[str, Any], state: Any, config
     index = None
     if values and array is not None and array.ndim == 1 and array.dtype.kind in "iu":
         try:
-            index = np.concatenate([np.ravel(c) for c in array.chunks()] or
+            # copies: a chunk may be a view of a buffer the next chunk overwrites
+            index = np.concatenate([np.array(c).ravel() for c in array.chunks()] or
                                    [np.empty(0, np.int64)])
         except (HeaderError, *CORRUPTION_ERRORS):
             index = None  # the value scan reports it

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from types import MappingProxyType
 
+from ..base.echo import shown
 from .keys import DATA_001, Contract, KeySpec
 
 _COORD = ("float",)
@@ -104,7 +105,7 @@ def profile_from_scale(pair: tuple[object, object] | None) -> tuple[str | None, 
     if version in versions and domain in domains:
         return None, (f"contradictory scaling pair: {version} with {domain} "
                       f"(supported: {_pairs()})")
-    return None, f"unknown scaling pair: {version!r} / {domain!r} (supported: {_pairs()})"
+    return None, f"unknown scaling pair: {shown(version)} / {shown(domain)} (supported: {_pairs()})"
 
 
 def _pairs() -> str:
@@ -120,39 +121,39 @@ def derive_profile(name: str, spec: Mapping, known: Mapping[str, Contract] | Non
     Raises ``ValueError`` naming the bad field."""
     known = PROFILES if known is None else known
     if not isinstance(spec, Mapping):
-        raise ValueError(f"custom profile {name!r} must be a table")
+        raise ValueError(f"custom profile {shown(name)} must be a table")
     unknown = sorted(set(spec) - set(CUSTOM_FIELDS))
     if unknown:
-        raise ValueError(f"unknown field {unknown[0]!r} in custom profile {name!r} "
+        raise ValueError(f"unknown field {shown(unknown[0])} in custom profile {shown(name)} "
                          f"(allowed: {', '.join(CUSTOM_FIELDS)})")
     base_name = spec.get("extends")
     if base_name not in known:
-        raise ValueError(f"custom profile {name!r}: extends must name a profile "
-                         f"({', '.join(known)}), not {base_name!r}")
+        raise ValueError(f"custom profile {shown(name)}: extends must name a profile "
+                         f"({', '.join(known)}), not {shown(base_name)}")
     retype = spec.get("retype") or {}
     if not isinstance(retype, Mapping) or not all(
             isinstance(v, Mapping) and set(v) <= {"dtypes", "ndim"} for v in retype.values()):
-        raise ValueError(f"custom profile {name!r}: retype must be a table of "
-                         "key = {{ dtypes = [...], ndim = ... }}")
+        raise ValueError(f"custom profile {shown(name)}: retype must be a table of "
+                         "key = { dtypes = [...], ndim = ... }")
     base = known[base_name]
     for key in retype:
         if key not in base.keys:
-            raise ValueError(f"custom profile {name!r}: cannot retype {key!r}, which "
+            raise ValueError(f"custom profile {shown(name)}: cannot retype {shown(key)}, which "
                              f"{base_name} does not define")
     keys_spec = dict(spec.get("keys") or {})
     merged = {k: {**keys_spec.get(k, {}), **v} for k, v in retype.items()}
     contract = base.extended({"required": list(spec.get("require") or ()),
                               "keys": {**keys_spec, **merged}})
     keys = dict(contract.keys)
-    for key in _names(spec.get("drop") or (), f"custom profile {name!r} drop"):
+    for key in _names(spec.get("drop") or (), f"custom profile {shown(name)} drop"):
         if key not in keys:
-            raise ValueError(f"custom profile {name!r}: cannot drop {key!r}, which "
+            raise ValueError(f"custom profile {shown(name)}: cannot drop {shown(key)}, which "
                              f"{base_name} does not define")
         del keys[key]
     sizes = spec.get("sizes", base.sizes)
     if isinstance(sizes, (str, bytes)) or not all(
             isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes):
-        raise ValueError(f"custom profile {name!r}: sizes must be a list of positive integers")
+        raise ValueError(f"custom profile {shown(name)}: sizes must be a list of positive integers")
     summary = str(spec.get("description") or f"{base_name}, customized")
     single_dose = spec.get("single_dose", base.single_dose)
     if not isinstance(single_dose, bool):
@@ -176,5 +177,5 @@ def resolve_profile(profile: str | Contract, known: Mapping[str, Contract] | Non
         return profile
     known = PROFILES if known is None else known
     if profile not in known:
-        raise ValueError(f"unknown profile {profile!r} (choose from {', '.join(known)})")
+        raise ValueError(f"unknown profile {shown(profile)} (choose from {', '.join(known)})")
     return known[profile]

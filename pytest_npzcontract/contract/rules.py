@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..base.echo import shown
 from ..base.modes import ValidationMode
 
 LEVELS = ("error", "warning", "info", "off")
@@ -147,7 +148,7 @@ def validate_overrides(overrides: Mapping[str, str] | None) -> dict[str, str]:
         check_rule_id(rule)
         level = str(level).lower()
         if level not in LEVELS:
-            raise ValueError(f"rule {rule!r}: level must be one of {LEVELS}, not {level!r}")
+            raise ValueError(f"rule {shown(rule)}: level must be one of {LEVELS}, not {shown(level)}")
         out[rule] = level
     return out
 
@@ -160,7 +161,7 @@ def check_rule_id(rule: object) -> str:
 
     close = difflib.get_close_matches(str(rule), list(RULES), n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(RULES)})"
-    raise ValueError(f"unknown rule id {rule!r}{hint}")
+    raise ValueError(f"unknown rule id {shown(rule)}{hint}")
 
 
 def fix_lines(findings: Any) -> list[str]:

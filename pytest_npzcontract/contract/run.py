@@ -31,6 +31,9 @@ class Array:
     chunks: Callable[[], Iterator[np.ndarray]]
     #: Data stored in Fortran order (flat chunks then interleave the frames).
     fortran: bool = False
+    #: The local archive the member can be re-opened from (``chunks(fp=...)`` then reads
+    #: through another handle, for scans in threads); None for in-memory or remote data.
+    source: str | None = None
 
     @property
     def ndim(self) -> int:
@@ -58,6 +61,8 @@ class Run:
         self.transposed: set[str] = set()  # keys stored (H, W, n): no per-frame statistics
         self.cubes: set[str] = set()  # (N, N, N) frames: the value scan decides the layout
         self.nphotons_factor = DEFAULT_FACTOR
+        #: Large members scanned at once in threads (check_file's ``threads``).
+        self.threads = 1
 
     def add(self, rule: str, key: str | None, message: str, hint: str | None = None,
             severity: str | None = None, kind: str | None = None) -> None:

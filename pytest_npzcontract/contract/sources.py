@@ -29,9 +29,13 @@ Add = Callable[..., None]
 
 
 def source_entries(metadata: Any) -> list[Mapping]:
-    """The ``source_datasets`` entries that are mappings (the rest are ignored)."""
+    """The ``source_datasets`` entries, in order. An entry that is not an object (a
+    ``metadata-schema`` finding) stands as an empty one that records nothing, so positions
+    keep matching the values of ``source_index``."""
     entries = metadata.get("source_datasets") if isinstance(metadata, Mapping) else None
-    return [e for e in entries if isinstance(e, Mapping)] if isinstance(entries, list) else []
+    if not isinstance(entries, list):
+        return []
+    return [e if isinstance(e, Mapping) else {} for e in entries]
 
 
 def source_nphotons(entry: Mapping) -> float | None:

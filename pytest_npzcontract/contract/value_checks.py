@@ -15,7 +15,7 @@ from ..io.npyheader import HeaderError
 from ..physics.estimate import NphotonsEstimate
 from ..physics.layout import AxisTotals
 from .dose import DoseCheck
-from .values import scan_chunks
+from .parallel_scan import scan_members
 
 if TYPE_CHECKING:
     from .run import Run
@@ -30,20 +30,25 @@ def check_values(run: Run, arrays: Mapping[str, Any], diff: str | None) -> None:
     on the frames ``diff``, the dose estimate (rules nphotons-inconsistent, mixed-dose and the
     lattice's verdict for intensity-not-amplitude) and the layout of a cube of frames."""
     dose = None if diff in run.transposed else DoseCheck.start(run, arrays, diff)
-    for key, array in arrays.items():
-        if key not in run.contract.keys or array.dtype.kind not in "biufc":
-            continue
+    keys = [k for k, a in arrays.items() if k in run.contract.keys and a.dtype.kind in "biufc"]
+    layouts = {k: _layout_totals(run, k, arrays[k]) for k in keys}
+
+    def observe_for(key: str) -> Callable[[np.ndarray], None] | None:
         observe = dose.observe if dose is not None and key == diff else None
-        layout = _layout_totals(run, key, array)
-        if layout is not None:
-            observe = _both(observe, layout.update)
-        try:
-            stats = scan_chunks(array.dtype, array.chunks(), observe)
-        except HeaderError as exc:
-            run.add(exc.rule, key, f"while reading values: {exc}")
+        layout = layouts[key]
+        return observe if layout is None else _both(observe, layout.update)
+
+    outcomes = scan_members(arrays, keys, observe_for, threads=getattr(run, "threads", 1),
+                            ranges=lambda k: bool(run.contract.keys[k].values))
+    for key in keys:
+        array, stats, layout = arrays[key], outcomes[key], layouts[key]
+        if isinstance(stats, HeaderError):
+            run.add(stats.rule, key, f"while reading values: {stats}")
+            run.broken.add(key)  # said once: the unread-member pass skips it
             continue
-        except CORRUPTION_ERRORS as exc:
-            run.add("unreadable", key, f"corrupt data ({corruption(exc)})")
+        if isinstance(stats, CORRUPTION_ERRORS):
+            run.add("unreadable", key, f"corrupt data ({corruption(stats)})")
+            run.broken.add(key)
             continue
         if stats.nonfinite:
             run.add("non-finite", key, f"{stats.nan:,} NaN and {stats.inf:,} infinite value(s) "
@@ -113,7 +118,7 @@ def _amplitude_checks(run: Run, key: str, array: Any, stats: Any,
 def _proof_text(proofs: Mapping[Any, NphotonsEstimate], groups: int) -> str:
     """The lattice's evidence: method, spacing, patterns (per source for a merged file)."""
     parts = []
-    for label, e in sorted(proofs.items(), key=lambda item: str(item[0])):
+    for label, e in proofs.items():  # the estimator's order: source indices ascending
         what = ("whole-number photon counts" if e.method == "counts" else
                 "rescaled photon counts (the values, not their squares, sit on one lattice)")
         where = "" if label is None else f"source {label}: "

@@ -30,13 +30,17 @@ class ValueStats:
 
 
 def scan_chunks(dtype: np.dtype, chunks: Iterable[np.ndarray],
-                observe: Callable[[np.ndarray], None] | None = None) -> ValueStats:
+                observe: Callable[[np.ndarray], None] | None = None, *,
+                ranges: bool = True) -> ValueStats:
     """Accumulate statistics over flat chunks of a real or complex numeric array.
 
     For complex data the real and imaginary parts are scanned (min/max/negative then refer to
     the parts and are not meaningful as amplitudes). Integer data is integral by construction.
     ``observe`` sees every chunk as read, so another accumulator (the dose estimator) shares
-    the same single pass.
+    the same single pass. ``ranges=False``: only NaN/inf are counted (min, max, negative and
+    integral are left unset), with one reduction per chunk instead of two: a chunk whose sum
+    is finite holds no NaN or inf; only a chunk whose sum is not (NaN/inf, or finite values
+    that overflow) is tested element by element.
     """
     dtype = np.dtype(dtype)
     stats = ValueStats()
@@ -50,9 +54,17 @@ def scan_chunks(dtype: np.dtype, chunks: Iterable[np.ndarray],
         if dtype.kind == "c":
             chunk = chunk.view(chunk.real.dtype)
         if is_int:
-            _extend(stats, int(chunk.min()), int(chunk.max()))
-            if stats.min < 0:
-                stats.negative += int(np.count_nonzero(chunk < 0))
+            if ranges:
+                _extend(stats, int(chunk.min()), int(chunk.max()))
+                if stats.min < 0:
+                    stats.negative += int(np.count_nonzero(chunk < 0))
+            continue
+        if not ranges:
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = np.add.reduce(chunk)
+            if not np.isfinite(total):
+                stats.nan += int(np.count_nonzero(np.isnan(chunk)))
+                stats.inf += int(np.count_nonzero(np.isinf(chunk)))
             continue
         lo, hi = chunk.min(), chunk.max()
         if not (np.isfinite(lo) and np.isfinite(hi)):

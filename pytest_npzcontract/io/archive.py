@@ -24,9 +24,12 @@ import numpy as np
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.report import Finding
 from .members import MemberStream, open_member
-from .names import key_problem
+from .names import key_problem, short_repr
 from .npyheader import MAGIC, HeaderError, NpyHeader, read_npy_header
 from .remote import RemoteError, is_url, open_url
+from .sizes import human_size, layout_problems, ratio_problem, total_ratio_problem
+from .stored import CHUNK_BYTES as STORED_CHUNK_BYTES
+from .stored import can_read_stored, iter_stored
 
 _SUPPORTED = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 # Errors the zip and zlib layers raise on corrupt bytes (CRC mismatch, bad deflate stream, ...).
@@ -118,7 +121,7 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
     source: Any = fspath
     if is_url(fspath):
         try:
-            source = scan.remote = open_url(fspath)
+            source = scan.remote = open_url(fspath, limits)
         except RemoteError as exc:
             fail(str(exc))
             return scan
@@ -154,17 +157,18 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
     for name in sorted(dupes):
         fail(f"member {name!r} appears more than once; readers disagree on which copy is used",
              key=_key(name))
+    misplaced = layout_problems(infos, scan.zf)
     for info in infos:
         if info.filename in dupes:
             continue
         key = _key(info.filename)
-        reason = _member_problem(info)
+        reason = _member_problem(info) or misplaced.get(id(info))
         if reason:
             fail(reason, key=key)
             continue
-        ratio_problem = _ratio_problem(info, limits)
-        if ratio_problem:
-            fail(ratio_problem, key=key, rule="resource-limit")
+        ratio = ratio_problem(info, limits)
+        if ratio:
+            fail(ratio, key=key, rule="resource-limit")
             continue
         try:
             header = read_member_header(scan.zf, info, limits)
@@ -182,7 +186,7 @@ def scan_archive(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Ar
             continue
         scan.members[key] = member
         scan.infos[key] = info
-    bomb = _total_ratio_problem(infos, limits)
+    bomb = total_ratio_problem(infos, limits)
     if bomb and not any(f.rule == "resource-limit" for f in scan.findings):
         fail(bomb, rule="resource-limit")
         return _abandon(scan)
@@ -195,7 +199,8 @@ def read_member_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limit
 
 
 def iter_member_data(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: MemberInfo,
-                     chunk_bytes: int, limits: Limits = DEFAULT_LIMITS) -> Iterator[bytes]:
+                     chunk_bytes: int, limits: Limits = DEFAULT_LIMITS, *, fp: Any = None
+                     ) -> Iterator[bytes]:
     """Yield the member's array data in pieces of at most ``chunk_bytes``.
 
     Reads the whole member through :func:`open_member`, so its CRC is verified at the end.
@@ -203,7 +208,7 @@ def iter_member_data(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: MemberI
     """
     skip, left = member.data_offset, member.data_bytes
     for piece in open_member(zf, info, step=chunk_bytes,
-                             max_lzma_dict=limits.max_lzma_dict_bytes):
+                             max_lzma_dict=limits.max_lzma_dict_bytes, fp=fp):
         if skip:
             if len(piece) <= skip:
                 skip -= len(piece)
@@ -216,6 +221,21 @@ def iter_member_data(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: MemberI
         yield piece
     if left > 0:
         raise HeaderError(f"truncated data: {left} of {member.data_bytes} bytes missing")
+
+
+def iter_member_arrays(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: MemberInfo,
+                       chunk_bytes: int, limits: Limits = DEFAULT_LIMITS, *, fp: Any = None
+                       ) -> Iterator[np.ndarray]:
+    """The member's data as flat arrays of its dtype, in storage order, CRC verified by the
+    time the last one is handed out. Stored members of local files are read into one reused
+    buffer (:mod:`.stored`): each array is then valid only until the next is requested, so a
+    consumer that keeps data copies it. ``fp``: another open handle of the same archive
+    (to read members from several threads). Raises ``HeaderError`` as
+    :func:`iter_member_data` does."""
+    if can_read_stored(zf, info):
+        return iter_stored(zf, info, member, min(chunk_bytes, STORED_CHUNK_BYTES), fp=fp)
+    return bytes_to_chunks(member.dtype, iter_member_data(zf, info, member, chunk_bytes, limits,
+                                                          fp=fp))
 
 
 def verify_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits = DEFAULT_LIMITS,
@@ -272,6 +292,9 @@ def _not_zip_message(path: Any, exc: Exception) -> str:
 
 def _member_problem(info: zipfile.ZipInfo) -> str | None:
     name = info.filename
+    if "\0" in info.orig_filename:  # zipfile cuts the name at the NUL: never trust the cut
+        return f"array name {short_repr(info.orig_filename)} holds a NUL character; it is " \
+            "not a safe member name"
     if not name:
         return "member with an empty name"
     if name.endswith("/"):
@@ -294,30 +317,6 @@ def _abandon(scan: ArchiveScan) -> ArchiveScan:
     scan.members.clear()
     scan.infos.clear()
     return scan
-
-
-def _ratio_problem(info: zipfile.ZipInfo, limits: Limits) -> str | None:
-    if info.compress_type == zipfile.ZIP_STORED:
-        return None
-    return _inflation(info.file_size, info.compress_size, limits, "inflates")
-
-
-def _total_ratio_problem(infos: list[zipfile.ZipInfo], limits: Limits) -> str | None:
-    """Many members, each under the per-member floor, can add up to a bomb."""
-    packed = [i for i in infos if i.compress_type != zipfile.ZIP_STORED]
-    problem = _inflation(sum(i.file_size for i in packed), sum(i.compress_size for i in packed),
-                         limits, f"its {len(packed)} compressed members inflate")
-    return f"archive: {problem}" if problem else None
-
-
-def _inflation(size: int, packed: int, limits: Limits, what: str) -> str | None:
-    if size <= limits.ratio_floor_bytes:
-        return None
-    ratio = size / max(packed, 1)
-    if ratio <= limits.max_compression_ratio:
-        return None
-    return (f"{what} {ratio:,.0f}x ({human_size(size)} from {human_size(packed)}), over the "
-            f"{limits.max_compression_ratio:,.0f}x limit (zip bomb?)")
 
 
 def _member_info(key: str, info: zipfile.ZipInfo, header: NpyHeader) -> MemberInfo:
@@ -345,24 +344,27 @@ def _size_problem(member: MemberInfo, limits: Limits) -> tuple[str, str] | None:
     return None
 
 
-def human_size(n: float) -> str:
-    """Bytes as a short human string: ``human_size(4 << 30) == "4.0 GiB"``."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"  # pragma: no cover
-
-
 def bytes_to_chunks(dtype: np.dtype, pieces: Iterable[bytes]) -> Iterator[np.ndarray]:
-    """Turn byte pieces of any length into whole-element arrays (carrying partial elements)."""
-    itemsize = np.dtype(dtype).itemsize
+    """Turn byte pieces of any length into whole-element arrays (carrying partial elements).
+
+    Pieces are wrapped, never copied: an element split between two pieces is handed out on
+    its own (a one-element array), then the rest of the next piece from its offset.
+    """
+    dtype = np.dtype(dtype)
+    itemsize = dtype.itemsize
     carry = b""
     for piece in pieces:
+        offset = 0
         if carry:
-            piece = carry + piece
-        usable = len(piece) - len(piece) % itemsize
-        carry = piece[usable:]
-        if usable:
-            yield np.frombuffer(piece, dtype=dtype, count=usable // itemsize)
-
+            need = itemsize - len(carry)
+            if len(piece) < need:
+                carry += bytes(piece)
+                continue
+            yield np.frombuffer(carry + bytes(piece[:need]), dtype=dtype)
+            offset, carry = need, b""
+        count = (len(piece) - offset) // itemsize
+        end = offset + count * itemsize
+        if end < len(piece):
+            carry = bytes(piece[end:])
+        if count:
+            yield np.frombuffer(piece, dtype=dtype, count=count, offset=offset)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,6 +164,19 @@ class _Duplicate(Exception):
     pass
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _may_hold_surrogates(text: str) -> bool:
+    """Whether the value decoded from JSON ``text`` can hold a lone surrogate: only if the text
+    holds one itself or writes one as a ``\\uD800``-``\\uDFFF`` escape."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return _SURROGATE_ESCAPE.search(text) is not None
+
+
 def _json(text: str, encoding: str, limits: Limits) -> DecodedMetadata:
     notes: list[tuple[str, str]] = []
 
@@ -187,7 +201,7 @@ def _json(text: str, encoding: str, limits: Limits) -> DecodedMetadata:
     if not isinstance(value, dict):
         raise MetadataError(f"_metadata JSON is a {type(value).__name__}, not an object",
                             rule="metadata-schema")
-    check_structure(value, limits.max_json_depth)
+    check_structure(value, limits.max_json_depth, strings=_may_hold_surrogates(text))
     if not notes:  # NaN/Infinity constants are already noted once
         notes += _number_notes(value)
     return DecodedMetadata(value, encoding, notes)

@@ -3,7 +3,9 @@
 ``zipfile`` inflates bzip2 and LZMA blocks with no output bound and trusts the sizes it is
 given, so a few kilobytes can claim a few bytes and inflate to gigabytes. Here the member's raw
 compressed bytes are read from the archive and decompressed step by step, each step producing
-at most ``step`` bytes; the total may never exceed the size the zip directory declares, an LZMA
+at most ``step`` bytes; the total may never exceed the size the zip directory declares, the
+compressed stream must end exactly at its declared compressed size (the bytes it really
+consumes are counted, so a directory that lies about compressed sizes is caught), an LZMA
 dictionary is checked before any decoder is built, and the CRC-32 is verified when the member
 has been read to its end. Every problem raises :class:`MemberError` (a ``HeaderError`` carrying
 a rule id), so callers turn it into one finding.
@@ -27,16 +29,13 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import Protocol
+from typing import Any, Protocol
 
 from .npyheader import HeaderError
 
 #: Default output bound of one decompression step, and raw bytes read per step.
 STEP_BYTES = 4 << 20
 READ_BYTES = 1 << 20
-#: Members smaller than this use the standard zlib (importing a faster backend costs more
-#: than it saves on a small file: the one-file pre-commit case).
-FAST_MIN_BYTES = 1 << 20
 #: Largest LZMA dictionary accepted by default (its decoder allocates about this much).
 MAX_LZMA_DICT = 64 << 20
 _LOCAL = struct.Struct("<4s2B4HL2L2H")  # zip local file header, 30 bytes
@@ -52,6 +51,8 @@ class Decoder(Protocol):
 
     eof: bool
     needs_input: bool
+    #: Input given to the decoder but not part of its stream (after ``eof``).
+    unused_data: bytes
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes: ...
 
@@ -61,16 +62,25 @@ class ZlibInflater:
 
     def __init__(self, module: ModuleType = zlib) -> None:
         self._obj = module.decompressobj(-15)
+        self._error = getattr(module, "error", zlib.error)
         self.needs_input = True
 
     @property
     def eof(self) -> bool:
         return self._obj.eof
 
+    @property
+    def unused_data(self) -> bytes:
+        return self._obj.unused_data
+
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
         obj = self._obj
-        out = obj.decompress(obj.unconsumed_tail + data if obj.unconsumed_tail else data,
-                             max(max_length, 0))
+        try:
+            tail = obj.unconsumed_tail
+            out = obj.decompress((tail + data if data else tail) if tail else data,
+                                 max(max_length, 0))
+        except self._error as exc:  # isal and zlib-ng have their own error class
+            raise zlib.error(str(exc)) from None
         # Output cut at max_length may leave pending output even with no input left.
         self.needs_input = not obj.unconsumed_tail and (max_length < 0 or len(out) < max_length)
         return out
@@ -109,6 +119,7 @@ def deflate_backend() -> Callable[[], Decoder]:
 class _Stored:
     eof = False
     needs_input = True
+    unused_data = b""
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
         return data
@@ -116,7 +127,7 @@ class _Stored:
 
 def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_BYTES,
                 max_lzma_dict: int = MAX_LZMA_DICT, first_read: int = READ_BYTES,
-                hold_back: bool = True) -> Iterator[bytes]:
+                hold_back: bool = True, fp: Any = None) -> Iterator[bytes]:
     """Yield the member's decompressed bytes in pieces of at most ``step`` bytes.
 
     Stops with :class:`MemberError` as soon as the output would exceed ``info.file_size``, when
@@ -125,10 +136,12 @@ def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_
     member, when it fits in one step) is only yielded once the CRC has been verified. A
     consumer that stops early reads and decompresses nothing more. ``first_read`` is the size
     of the first raw read (small for header reads; later reads double up to ``READ_BYTES``).
+    ``fp``: another open handle of the archive to read from instead of ``zf.fp`` (so several
+    threads can read members of one archive at once).
     """
-    raw = _raw_chunks(zf, info, first_read)
+    raw = _Counted(_raw_chunks(zf, info, first_read, fp))
     decoder = _decoder(info, raw, max_lzma_dict)
-    crc32 = _crc32() if info.file_size >= FAST_MIN_BYTES else zlib.crc32
+    crc32 = _crc32()
     declared, produced, crc, stalls = info.file_size, 0, 0, 0
     data, held = b"", None
     while True:
@@ -144,9 +157,9 @@ def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_
         if piece:
             stalls = 0
             produced += len(piece)
-            if produced > declared:
+            if produced > declared:  # corruption, not a bomb: no limit makes it readable
                 raise MemberError(f"member {info.filename!r} inflates to more than the "
-                                  f"{declared:,} bytes its zip entry declares", "resource-limit")
+                                  f"{declared:,} bytes its zip entry declares (corrupt data)")
             crc = crc32(piece, crc)
             if not hold_back:
                 yield piece
@@ -158,8 +171,14 @@ def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_
             break
     # Stored data has no end marker; LZMA may omit it (zip flag bit 1); sizes and CRC decide.
     if not decoder.eof and info.compress_type in (zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2):
-        raise MemberError(f"member {info.filename!r} is truncated: its compressed stream ends "
-                          "early")
+        raise MemberError(f"member {info.filename!r} is truncated: its compressed stream runs "
+                          f"past the {info.compress_size:,} compressed bytes its zip entry "
+                          "declares")
+    consumed = raw.bytes - len(decoder.unused_data) if decoder.eof else raw.bytes
+    if consumed != info.compress_size:
+        raise MemberError(f"member {info.filename!r}: its compressed stream ends after "
+                          f"{consumed:,} of the {info.compress_size:,} compressed bytes its zip "
+                          "entry declares")
     if produced != declared:
         raise MemberError(f"member {info.filename!r} holds {produced:,} bytes but its zip "
                           f"entry declares {declared:,}")
@@ -187,11 +206,12 @@ class MemberStream:
     >>> header = read_npy_header(MemberStream(zf, info))
     """
 
-    def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = 16 << 10,
+    def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = 1 << 10,
                  max_lzma_dict: int = MAX_LZMA_DICT) -> None:
-        # Headers are small: read little, and hand out the first piece at once.
+        # Headers are small (NumPy's are 128 bytes): inflate 1 KiB at a time from a 1 KiB
+        # first read, and hand out each piece at once.
         self._pieces = open_member(zf, info, step=step, max_lzma_dict=max_lzma_dict,
-                                   first_read=4 << 10, hold_back=False)
+                                   first_read=1 << 10, hold_back=False)
         self._buffer = bytearray()
         self._done = False
 
@@ -218,8 +238,8 @@ class MemberStream:
         self.close()
 
 
-def _data_offset(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
-    fp = zf.fp
+def _data_offset(zf: zipfile.ZipFile, info: zipfile.ZipInfo, fp: Any = None) -> int:
+    fp = zf.fp if fp is None else fp
     if fp is None:
         raise MemberError("archive is closed")
     fp.seek(info.header_offset)
@@ -238,13 +258,30 @@ def _data_offset(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
     return info.header_offset + _LOCAL.size + name_len + extra_len
 
 
-def _raw_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, first: int) -> Iterator[bytes]:
+class _Counted:
+    """An iterator of raw chunks that counts the bytes it has handed out."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks, self.bytes = chunks, 0
+
+    def __iter__(self) -> _Counted:
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = next(self._chunks)
+        self.bytes += len(chunk)
+        return chunk
+
+
+def _raw_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, first: int, fp: Any = None
+                ) -> Iterator[bytes]:
     """The member's compressed bytes: ``first`` bytes, then doubling up to ``READ_BYTES``;
     seeks before each read, so several members can be read in turn from one open archive."""
-    position, left, size = _data_offset(zf, info), info.compress_size, first
+    source = zf.fp if fp is None else fp
+    position, left, size = _data_offset(zf, info, source), info.compress_size, first
     while left > 0:
-        zf.fp.seek(position)
-        chunk = zf.fp.read(min(size, left))
+        source.seek(position)
+        chunk = source.read(min(size, left))
         size = min(size * 2, READ_BYTES)
         if not chunk:
             raise MemberError(f"member {info.filename!r} is truncated: {left:,} compressed "
@@ -261,8 +298,6 @@ def _decoder(info: zipfile.ZipInfo, raw: Iterator[bytes], max_lzma_dict: int) ->
             raise MemberError(f"stored member {info.filename!r}: sizes in its zip entry differ")
         return _Stored()
     if method == zipfile.ZIP_DEFLATED:
-        if _deflate_factory is fastest_inflater and info.file_size < FAST_MIN_BYTES:
-            return ZlibInflater()
         return _deflate_factory()
     if method == zipfile.ZIP_BZIP2:
         return bz2.BZ2Decompressor()
@@ -284,6 +319,10 @@ class _Prefixed:
     @property
     def needs_input(self) -> bool:
         return not self._prefix and self._decoder.needs_input
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._prefix + self._decoder.unused_data
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
         if self._prefix:

@@ -16,12 +16,13 @@ def key_problem(key: object) -> str | None:
     if not isinstance(key, str) or not key:
         return f"array name {key!r} must be a non-empty string"
     if key.startswith("/") or "\\" in key or any(ord(c) < 32 or ord(c) == 127 for c in key):
-        return f"array name {_short(key)} is not a safe member name"
+        return f"array name {short_repr(key)} is not a safe member name"
     if any(part in ("", ".", "..") for part in key.split("/")):
-        return f"array name {_short(key)} is not a safe member name"
+        return f"array name {short_repr(key)} is not a safe member name"
     return None
 
 
-def _short(key: str) -> str:
+def short_repr(key: str) -> str:
+    """``repr(key)`` cut to 60 characters."""
     shown = repr(key)
     return shown if len(shown) <= 60 else shown[:57] + "..."

@@ -22,6 +22,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from ..base.limits import DEFAULT_LIMITS, Limits
+
 #: Block size of scattered reads (the zip tail, local and ``.npy`` headers).
 BLOCK = 32 * 1024
 #: Largest single fetch of a sequential read.
@@ -156,8 +158,19 @@ class RangeFile(io.RawIOBase):
         return block
 
 
-def open_url(url: str) -> RangeFile:
-    """Open ``url`` for range reads; raises :class:`RemoteError` with a one-line reason."""
+def open_url(url: str, limits: Limits = DEFAULT_LIMITS) -> RangeFile:
+    """Open ``url`` for range reads; raises :class:`RemoteError` with a one-line reason.
+
+    ``http://`` and ``https://`` are read with the standard library (:mod:`.httprange`: connect,
+    read and per-file timeouts from ``limits``, never more bytes than asked for); other
+    schemes through fsspec (or boto3 for ``s3://``)."""
+    if url.lower().startswith(("http://", "https://")):
+        from .httprange import open_http
+
+        size, fetch, closer = open_http(url, limits, RemoteError)
+        handle = RangeFile(url, size, fetch, closer=closer)
+        handle.transferred, handle.requests = 1, 1  # the one-byte request that found the size
+        return handle
     try:
         return _open_fsspec(url)
     except ImportError as missing:

@@ -1,7 +1,7 @@
 """Temporary files for atomic writes: their names, and removing stale ones later.
 
-Every write goes to ``.<name>.<16 hex>.tmp`` beside its target, locked (``flock``) while it is
-written. Only SIGKILL or a power cut can leave one behind; the next write to the same directory
+Every write (:mod:`.atomic`, the one write helper) goes to ``.<name>.<16 hex>.tmp`` beside its
+target, locked (``flock``) while it is written. Only SIGKILL or a power cut can leave one behind; the next write to the same directory
 removes those of our own naming whose modification time is older than the current run and that
 no live writer holds locked. Nothing else is ever touched.
 
@@ -25,8 +25,10 @@ except ImportError:  # pragma: no cover - Windows
 
 #: When this process started using the writer; temporaries older than this are stale.
 RUN_STARTED = time.time()
-#: Our names: the writer's ``.<name>.<16 hex>.tmp`` and migrate's ``.<name>.<12 hex>.migrate.tmp``.
-STALE_NAME = re.compile(r"\..+\.(?:[0-9a-f]{16}\.tmp|[0-9a-f]{12}\.migrate\.tmp)")
+#: Our name, ``.<name>.<16 hex>.tmp``; the others are those earlier versions used (migrate's
+#: ``.migrate.tmp``, the tool-author API's ``.staged``), so what they left is cleaned too.
+STALE_NAME = re.compile(r"\..+\.(?:[0-9a-f]{16}\.tmp|[0-9a-f]{12}\.(?:migrate\.tmp|staged))")
+_CLEANED: set[str] = set()
 
 
 def temp_path(target: str) -> str:
@@ -66,6 +68,16 @@ def remove_stale(directory: str, *, older_than: float | None = None) -> list[str
             os.unlink(path)
             removed.append(path)
     return removed
+
+
+def remove_stale_once(directory: str) -> list[str]:
+    """:func:`remove_stale` the first time this process writes to ``directory`` (later calls
+    would find only temporaries newer than the run, which are never stale)."""
+    key = os.path.abspath(directory or ".")
+    if key in _CLEANED:
+        return []
+    _CLEANED.add(key)
+    return remove_stale(key)
 
 
 def _in_use(path: str) -> bool:

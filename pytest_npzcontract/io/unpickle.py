@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from ..base.echo import shown
+
 _NUMERIC_KINDS = frozenset("biufc")
 _MAX_ITEMS = 100_000
 _MAX_DEPTH = 200
@@ -52,10 +54,10 @@ class _DtypeStub:
         try:
             dtype = np.dtype(self.descr)
         except Exception as exc:  # NumPy raises TypeError, SyntaxError, ... for bad strings
-            raise UnsafePickleError(f"dtype {self.descr!r} cannot be parsed "
+            raise UnsafePickleError(f"dtype {shown(self.descr)} cannot be parsed "
                                     f"({type(exc).__name__})") from None
         if dtype.kind not in _NUMERIC_KINDS and dtype.kind not in "USO":
-            raise UnsafePickleError(f"dtype {self.descr!r} is not allowed in metadata")
+            raise UnsafePickleError(f"dtype {shown(self.descr)} is not allowed in metadata")
         if self.byteorder in "<>":
             dtype = dtype.newbyteorder(self.byteorder)
         return dtype
@@ -75,7 +77,7 @@ class _ArrayStub:
             raise UnsafePickleError("malformed ndarray state")
         shape, dtype_stub, fortran, data = state[-4:]
         if not (isinstance(shape, tuple) and all(type(d) is int and d >= 0 for d in shape)):
-            raise UnsafePickleError(f"malformed ndarray shape {shape!r}")
+            raise UnsafePickleError(f"malformed ndarray shape {shown(shape)}")
         count = math.prod(shape)
         if count > _MAX_ITEMS:
             raise UnsafePickleError(f"pickled array claims {count} items (limit {_MAX_ITEMS})")

@@ -1,28 +1,33 @@
 """Atomic, pickle-free writing: ``save_npz(path, arrays, metadata=None, *, compressed=True)``.
 
-The archive is written to a temporary file in the destination's directory, flushed and
-fsynced, then moved over the destination with ``os.replace``. An exception at any point leaves
-the old file byte-identical and removes the temporary file; only SIGKILL (which cannot be
-handled) can leave a ``.<name>.*.tmp`` file behind, and even then the old file is intact; the
-next write to that directory removes it (:mod:`.tempfiles`).
+The archive is written through the one write helper (:mod:`.atomic`): a temporary file in the
+destination's directory, flushed and fsynced, then moved over the destination with
+``os.replace``. An exception at any point leaves the old file byte-identical and removes the
+temporary file; only SIGKILL (which cannot be handled) can leave a ``.<name>.*.tmp`` file
+behind, and even then the old file is intact; the next write to that directory removes it
+(:mod:`.tempfiles`). A write that fails raises :class:`.atomic.WriteError` (an ``OSError``)
+whose text names the path and the reason. The path's symbolic links are followed (the file a
+link points to is replaced; the link stays).
+
+``write_npz(fh, ...)`` writes the same archive to an open file (the staged file of a caller
+that verifies before committing, as migrate does).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import stat
 import zipfile
 from collections.abc import Mapping
+from typing import BinaryIO
 
 import numpy as np
 
 from ..base.errors import ContractViolation
 from ..base.limits import DEFAULT_LIMITS, Limits
 from ..base.report import Finding
+from .atomic import atomic_write, file_mode, fsync_directory  # noqa: F401 (re-exported)
 from .codec import METADATA_KEY, MetadataError, encode_metadata, to_jsonable
 from .names import key_problem
-from .tempfiles import lock, remove_stale, temp_path
 
 
 def save_npz(path: str | os.PathLike, arrays: Mapping[str, object],
@@ -38,7 +43,17 @@ def save_npz(path: str | os.PathLike, arrays: Mapping[str, object],
     """
     target = os.path.realpath(os.fspath(path))
     members = _prepare(target, arrays, metadata, limits)
-    _atomic_write(target, members, compressed)
+    with atomic_write(target, display=os.fspath(path)) as staged:
+        _write_members(staged.file, members, compressed)
+
+
+def write_npz(fh: BinaryIO, arrays: Mapping[str, object], metadata: Mapping | None = None, *,
+              compressed: bool = True, limits: Limits = DEFAULT_LIMITS,
+              name: str | None = None) -> None:
+    """Write the archive :func:`save_npz` would write to the open binary file ``fh`` (checks
+    included; ``name`` is the file named in findings)."""
+    members = _prepare(name or getattr(fh, "name", "<file>"), arrays, metadata, limits)
+    _write_members(fh, members, compressed)
 
 
 def _prepare(target: str, arrays: Mapping[str, object], metadata: Mapping | None,
@@ -91,50 +106,10 @@ def _name_problem(name: object, has_metadata: bool) -> str | None:
     return None
 
 
-def _atomic_write(target: str, members: list[tuple[str, np.ndarray]], compressed: bool) -> None:
-    directory = os.path.dirname(target)
-    mode = _file_mode(target)
-    remove_stale(directory or ".")
-    # The name is chosen before the file exists, so cleanup knows it even if an interrupt
-    # lands the instant after creation (tempfile.mkstemp has a window there).
-    tmp = temp_path(target)
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                     0o600)
-        lock(fd)
-        with os.fdopen(fd, "wb") as fh:
-            method = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
-            with zipfile.ZipFile(fh, "w", compression=method, allowZip64=True) as zf:
-                for name, array in members:
-                    with zf.open(f"{name}.npy", "w", force_zip64=True) as out:
-                        np.lib.format.write_array(out, array, allow_pickle=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        if not (isinstance(exc, FileExistsError) and exc.filename == tmp):  # not ours to delete
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        raise
-    fsync_directory(directory or ".")
-
-
-def _file_mode(target: str) -> int:
-    """Keep an existing file's permissions; new files get the usual 0o666 minus umask."""
-    try:
-        return stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def fsync_directory(directory: str) -> None:
-    """Make a rename in ``directory`` durable (a no-op where the platform cannot do it)."""
-    with contextlib.suppress(OSError, AttributeError):
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+def _write_members(fh: BinaryIO, members: list[tuple[str, np.ndarray]],
+                   compressed: bool) -> None:
+    method = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
+    with zipfile.ZipFile(fh, "w", compression=method, allowZip64=True) as zf:
+        for name, array in members:
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, array, allow_pickle=False)

@@ -103,22 +103,43 @@ def _utf8(raw: bytes) -> str:
                             ) from None
 
 
-def check_structure(value: Any, max_depth: int) -> None:
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+def check_structure(value: Any, max_depth: int, *, strings: bool = True) -> None:
     """Raise ``MetadataError`` if containers nest deeper than ``max_depth`` (resource-limit) or a
-    string cannot be written as UTF-8, e.g. a lone surrogate from ``"\\ud800"`` (invalid)."""
+    string cannot be written as UTF-8, e.g. a lone surrogate from ``"\\ud800"`` (invalid).
+    ``strings=False`` skips the string check (the caller knows none can hold a surrogate)."""
     stack = [(value, 1)]
+    found: list[str] = []
     while stack:
         item, depth = stack.pop()
         if depth > max_depth:
             raise MetadataError(f"_metadata nests deeper than {max_depth} levels",
                                 rule="resource-limit")
-        children = item.items() if isinstance(item, dict) else item
+        if isinstance(item, dict):
+            if strings:
+                found += [key for key in item if isinstance(key, str)]
+            children: Any = item.values()
+        else:
+            children = item
         for child in children:
-            for part in (child if isinstance(item, dict) else (child,)):
-                if isinstance(part, (dict, list)):
-                    stack.append((part, depth + 1))
-                elif isinstance(part, str):
-                    _require_utf8(part)
+            kind = child.__class__
+            if kind in _SCALARS:
+                continue
+            if kind is str:
+                if strings:
+                    found.append(child)
+            elif kind is dict or kind is list or isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+            elif strings and isinstance(child, str):
+                found.append(child)
+    if found:
+        try:
+            "".join(found).encode("utf-8")  # one C call for all strings
+        except UnicodeEncodeError:
+            for text in found:
+                _require_utf8(text)
 
 
 def _require_utf8(text: str) -> None:

@@ -15,6 +15,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..base.echo import shown
+
 _PARAMETERS_WIDTH = 100
 
 
@@ -23,7 +25,7 @@ def build_lineage(metadata: Mapping | None) -> dict[str, Any]:
     metadata = metadata or {}
     transformations = []
     for index, record in enumerate(_list(metadata.get("data_transformations")), start=1):
-        record = record if isinstance(record, Mapping) else {"operation": repr(record)}
+        record = record if isinstance(record, Mapping) else {"operation": shown(record)}
         transformations.append({
             "index": index,
             "operation": record.get("operation"),

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..base.echo import shown
 from ..base.errors import ContractViolation, NpzContractWarning
 from ..base.modes import ValidationMode
 from ..base.report import Finding
@@ -190,7 +191,7 @@ def _fmt(value: Any) -> str:
         return f"{value:g}"
     if isinstance(value, int) and abs(value) >= 10 ** 30:  # str() of huge ints may raise
         return f"an integer of {value.bit_length()} bits"
-    return str(value)[:80]
+    return value[:80] if isinstance(value, str) else shown(value)
 
 
 def check_parameters(metadata: Mapping | None, config: Any,

@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..base.echo import shown
+
 CURRENT = "1.0.0"
 #: What a file without ``schema_version`` is read as.
 OLDEST = "1.0.0"
@@ -57,7 +59,7 @@ def version_status(metadata: Mapping | None, current: str = CURRENT) -> VersionS
     parsed, mine = parse_version(raw), parse_version(current)
     if parsed is None:
         return VersionStatus(str(raw), "invalid",
-                             f"schema_version {raw!r} is not MAJOR.MINOR[.PATCH]")
+                             f"schema_version {shown(raw)} is not MAJOR.MINOR[.PATCH]")
     if parsed[0] > mine[0]:
         return VersionStatus(raw, "newer-major", (
             f"schema_version {raw} is a newer major version than this reader supports "

@@ -62,9 +62,9 @@ class AxisTotals:
         self.pos = 0
 
     def update(self, chunk: np.ndarray) -> None:
-        x = np.ravel(chunk).astype(np.float64)
-        if self.square:
-            x = x * x
+        x = np.ravel(chunk)
+        if self.square:  # in the stored precision; the sums below accumulate in float64
+            x = np.square(x, dtype=np.float32 if x.dtype.itemsize <= 4 else np.float64)
         if x.size == 0 or self.period == 0 or self.block == 0:
             return
         self._fold_residue(x)
@@ -74,13 +74,13 @@ class AxisTotals:
     def _fold_residue(self, x: np.ndarray) -> None:
         p, off = self.period, self.pos % self.period
         head = min((p - off) % p, x.size)
-        self.residue[off:off + head] += x[:head]
+        self.residue[off:off + head] += x[:head].astype(np.float64)
         rest = x[head:]
         full = rest.size // p * p
         if full:
-            self.residue += rest[:full].reshape(-1, p).sum(axis=0)
+            self.residue += rest[:full].reshape(-1, p).sum(axis=0, dtype=np.float64)
         tail = rest[full:]
-        self.residue[:tail.size] += tail
+        self.residue[:tail.size] += tail.astype(np.float64)
 
     def _fold_quotient(self, x: np.ndarray) -> None:
         size, q, off = self.block, self.pos // self.block, self.pos % self.block
@@ -89,17 +89,17 @@ class AxisTotals:
         if off:
             start = min(size - off, x.size)
             if q < limit:
-                self.quotient[q] += x[:start].sum()
+                self.quotient[q] += x[:start].sum(dtype=np.float64)
             q += 1
         rest = x[start:]
         full = rest.size // size
         if full:
-            sums = rest[:full * size].reshape(full, size).sum(axis=1)
+            sums = rest[:full * size].reshape(full, size).sum(axis=1, dtype=np.float64)
             self.quotient[q:q + full] += sums[:max(limit - q, 0)]
             q += full
         tail = rest[full * size:]
         if tail.size and q < limit:
-            self.quotient[q] += tail.sum()
+            self.quotient[q] += tail.sum(dtype=np.float64)
 
     def verdict(self) -> LayoutVerdict:
         first, last = ((self.residue, self.quotient) if self.fortran

@@ -1,11 +1,15 @@
 """The pytest plugin, registered through the ``pytest11`` entry point (nothing to configure).
 
 Fixtures ``npz_factory``, ``npz_mode``, ``npz_check``, ``npz_write_audit``; markers
-``npz_strict``, ``npz_warn``, ``npz_permissive``; options ``--npz-mode`` and ``--npz-lint``
-(datasets as test items, :mod:`.lint_items`); ini ``npz_mode``.
+``npz_strict``, ``npz_warn``, ``npz_permissive``, ``npz_audit_skip``; options ``--npz-mode``,
+``--npz-lint`` (datasets as test items, :mod:`.lint_items`), ``--npz-audit`` and
+``--npz-audit-report`` (the write audit on every test, :mod:`.suite_audit`); ini ``npz_mode``,
+``npz_audit``.
 The mode in force for a test is the closest marker, else ``--npz-mode``, else the ini value,
 else STRICT. Importing this module imports neither NumPy nor jsonschema: fixtures import
-what they need when first used, so the plugin costs pytest start-up next to nothing.
+what they need when first used, so the plugin costs pytest start-up next to nothing. Nothing
+runs per test unless asked: the per-test hooks are registered only when a test carries a mode
+marker, requests ``npz_write_audit``, or the audit or ``--npz-lint`` is on.
 
 >>> @pytest.mark.npz_warn
 ... def test_legacy_input_is_converted(npz_factory, npz_check, tmp_path):
@@ -15,6 +19,7 @@ what they need when first used, so the plugin costs pytest start-up next to noth
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Callable, Generator, Iterable, Mapping
 from pathlib import Path
@@ -36,9 +41,13 @@ MARKERS = {
     "npz_permissive": (ValidationMode.PERMISSIVE, "metadata, legacy keys and parameters are "
                        "not checked; structural rules still apply"),
 }
+SKIP_MARKER = "npz_audit_skip"
 _SESSION_MODE = pytest.StashKey[tuple[ValidationMode, str]]()
 _SETTINGS = pytest.StashKey[Any]()
 _AUDIT = pytest.StashKey["WriteAudit"]()
+AUDIT_PLUGIN = "npzcontract-audit"
+AUDIT_MODES = ("fail", "warn")
+_TRUE, _FALSE = ("true", "yes", "on", "1", "fail"), ("false", "no", "off", "0", "")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,19 +61,88 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--npz-lint", action="store_true", dest="npz_lint", default=False,
         help="collect each selected .npz file as a test item checked against the data "
              "contract, with the [tool.npzcontract] configuration and the lint cache")
+    group.addoption(
+        "--npz-audit", action="store", dest="npz_audit", nargs="?", const="fail",
+        default=None, metavar="fail|warn",
+        help="audit every test as npz_write_audit does, tools run in subprocesses included: "
+             "an NPZ output that breaks the contract fails the test (=warn: a warning); "
+             "a table of the tools seen ends the session (default: ini npz_audit)")
+    group.addoption(
+        "--npz-audit-report", action="store", dest="npz_audit_report", default=None,
+        metavar="FILE", help="write the audit's table and every audited test's outputs "
+                             "to FILE as JSON")
     parser.addini("npz_mode", "default validation mode (strict, warn or permissive) for "
                   "npz_check and assert_data_contract; --npz-mode overrides it", default="")
+    parser.addini("npz_audit", "audit every test's NPZ outputs: true (fail), warn or false; "
+                  "--npz-audit overrides it", default="")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for name, (mode, summary) in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: validate NPZ data in {mode.name} mode in "
                                 f"this test ({summary})")
+    config.addinivalue_line("markers", f"{SKIP_MARKER}(*globs): do not audit this test's NPZ "
+                            "outputs under --npz-audit (with file-name globs: only those files)")
     config.stash[_SESSION_MODE] = _session_mode(config)
+    _in_force_for_session(config)
     if config.getoption("npz_lint", default=False):
         from . import lint_items
 
         config.pluginmanager.register(lint_items, "npzcontract-lint")
+    mode = _audit_mode(config)
+    if mode or config.getoption("npz_audit_report", default=None):
+        _audit_plugin(config, mode)
+
+
+def _in_force_for_session(config: pytest.Config) -> None:
+    """The session's mode and configuration, for the assertions, without a per-test hook."""
+    from .assertions import _mode_in_force, _project_in_force
+
+    mode_token = _mode_in_force.set(config.stash[_SESSION_MODE][0])
+    project_token = _project_in_force.set(lambda: session_project(config))
+
+    def reset() -> None:
+        _project_in_force.reset(project_token)
+        _mode_in_force.reset(mode_token)
+
+    config.add_cleanup(reset)
+
+
+def _audit_mode(config: pytest.Config) -> str | None:
+    """``fail``, ``warn`` or ``None`` from ``--npz-audit`` (else the ini ``npz_audit``)."""
+    option = config.getoption("npz_audit", default=None)
+    if option is not None:
+        if option.lower() in AUDIT_MODES:
+            return option.lower()
+        if os.path.exists(option):  # ``--npz-audit tests/``: the path was taken as the value
+            if config.args_source != pytest.Config.ArgsSource.ARGS:
+                config.args[:] = []
+            config.args.insert(0, option)
+            return "fail"
+        raise pytest.UsageError(f"--npz-audit takes fail or warn, not {option!r}")
+    ini = str(config.getini("npz_audit") or "").strip().lower()
+    if ini in _FALSE:
+        return None
+    if ini in _TRUE or ini == "warn":
+        return "warn" if ini == "warn" else "fail"
+    raise pytest.UsageError(f"ini npz_audit: expected true, warn or false, not {ini!r}")
+
+
+def _audit_plugin(config: pytest.Config, mode: str | None) -> Any:
+    plugin = config.pluginmanager.get_plugin(AUDIT_PLUGIN)
+    if plugin is None:
+        from .suite_audit import AuditPlugin
+
+        plugin = AuditPlugin(config, mode, _AUDIT)
+        config.pluginmanager.register(plugin, AUDIT_PLUGIN)
+    return plugin
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Register the per-test mode hook only when some test carries a mode marker."""
+    if any(marker.name in MARKERS for item in session.items for marker in item.iter_markers()):
+        if not session.config.pluginmanager.has_plugin(_MarkedModes.NAME):
+            session.config.pluginmanager.register(_MarkedModes(), _MarkedModes.NAME)
 
 
 def _session_mode(config: pytest.Config) -> tuple[ValidationMode, str]:
@@ -116,33 +194,18 @@ def session_settings(config: pytest.Config) -> Any:
     return session_project(config).settings
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
-                            ) -> Generator[None, object, object]:
-    from .assertions import using_mode, using_project
+class _MarkedModes:
+    """Make a marked test's mode the one the assertions see while it runs."""
 
-    with using_mode(item_mode(item)), using_project(lambda: session_project(item.config)):
-        return (yield)
+    NAME = "npzcontract-marked-modes"
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None
+                                ) -> Generator[None, object, object]:
+        from .assertions import using_mode
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    # The write audit covers the test body; it fails the test (not its teardown) so the
-    # report says FAILED with the offending files.
-    audit = item.stash.get(_AUDIT, None)
-    if audit is None:
-        return (yield)
-    audit.start()
-    try:
-        result = yield
-    finally:
-        audit.stop()
-    problems = audit.problems()
-    if problems:
-        pytest.fail(f"npz_write_audit: {len(problems)} NPZ file(s) written by this test break "
-                    "metadata propagation:\n" + "\n".join(f"  {p}" for p in problems),
-                    pytrace=False)
-    return result
+        with using_mode(item_mode(item)):
+            return (yield)
 
 
 @pytest.fixture
@@ -167,7 +230,7 @@ def npz_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[...,
     ...     bad = npz_factory(overrides={"probeGuess": np.ones((32, 32), np.complex64)})
     """
     from ..physics.factory import write_dataset
-    from .audit import suspended
+    from .audit import suspended, written_by_fixture
 
     calls = 0
 
@@ -184,10 +247,12 @@ def npz_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[...,
         try:
             path = tmp_path / _dataset_name(name, calls)
             with suspended():
-                return write_dataset(path, n_images=n_images, N=N, nphotons=nphotons,
-                                     gridsize=gridsize, with_Y=with_Y, metadata=metadata,
-                                     legacy=legacy, overrides=overrides, drop=drop, seed=seed,
-                                     profile=profile)
+                written = write_dataset(path, n_images=n_images, N=N, nphotons=nphotons,
+                                        gridsize=gridsize, with_Y=with_Y, metadata=metadata,
+                                        legacy=legacy, overrides=overrides, drop=drop,
+                                        seed=seed, profile=profile)
+            written_by_fixture(written)
+            return written
         except ValueError as exc:
             # A bad argument is the test's mistake: show the test line, not the factory's.
             raise ValueError(str(exc)) from None
@@ -238,8 +303,10 @@ def npz_check(npz_mode: ValidationMode) -> Callable[..., Report]:
 
 @pytest.fixture
 def npz_write_audit(request: pytest.FixtureRequest) -> Generator[WriteAudit, None, None]:
-    """Record the NPZ files the test body reads and writes; fail the test if an output lost
-    ``_metadata`` or records no new transformation (rule: :mod:`pytest_npzcontract.plugin.audit`).
+    """Record the NPZ files the test body (and the processes it starts) reads and writes; fail
+    the test if an output breaks the contract: ``_metadata`` lost or pickled, no new
+    transformation record, nphotons/N/gridsize changed without the record naming them, not
+    clean under its profile (rules: :mod:`pytest_npzcontract.plugin.audit`).
 
     >>> def test_tool(npz_factory, npz_write_audit, tmp_path):
     ...     my_tool(npz_factory(), tmp_path / "out.npz")
@@ -247,7 +314,8 @@ def npz_write_audit(request: pytest.FixtureRequest) -> Generator[WriteAudit, Non
     """
     from .audit import WriteAudit
 
-    audit = WriteAudit()
+    _audit_plugin(request.config, None)
+    audit = WriteAudit(item_mode(request.node))
     request.node.stash[_AUDIT] = audit
     yield audit
     audit.stop()

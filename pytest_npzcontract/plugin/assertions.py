@@ -2,7 +2,7 @@
 
 >>> from pytest_npzcontract import assert_data_contract, assert_metadata_preserved
 >>> assert_data_contract(out_path)                       # DATA-001 keys, dtypes, metadata
->>> assert_metadata_preserved(in_path, out_path)         # nothing from the input was lost
+>>> assert_metadata_preserved(in_path, out_path)         # nothing lost (plugin/preserved.py)
 >>> assert_transformation_recorded(out_path, tool="canonicalize.py",
 ...                                operation="canonicalize_dataset")
 >>> assert_parameters_match(out_path, {"nphotons": 1e9, "N": 64})
@@ -20,9 +20,10 @@ import dataclasses
 import math
 import os
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from ..base.echo import shown
 from ..base.errors import NpzContractWarning
 from ..base.modes import ValidationMode
 from ..base.report import Finding, Report
@@ -128,48 +129,6 @@ def assert_data_contract(target: Target, *, mode: ValidationMode | str | None = 
               f"(mode {mode}, profile {report.profile})", report.errors, cap, report=report)
     emit_warnings(report, stacklevel=2)
     return report
-
-
-def assert_metadata_preserved(src: str | os.PathLike | Mapping, dst: str | os.PathLike | Mapping,
-                              *, ignore: Iterable[str] = (), cap: int = DEFAULT_CAP) -> None:
-    """Fail unless ``dst`` keeps everything ``src``'s metadata records.
-
-    Every value of ``src`` (any section, compared leaf by leaf) must be in ``dst`` unchanged,
-    except dotted paths listed in ``ignore`` (``"training_parameters.n_images"``); ``src``'s
-    ``data_transformations`` must be the start of ``dst``'s (unless ignored). A merge output that keeps ``src``
-    whole under ``source_datasets`` passes. ``src``/``dst`` are paths or metadata dicts.
-
-    >>> assert_metadata_preserved(raw_path, canonical_path)
-    """
-    __tracebackhide__ = True
-    src_name, dst_name = _name(src), _name(dst)
-    findings: list[Finding] = []
-    src_meta = _metadata_or_finding(src, findings)
-    dst_meta = _metadata_or_finding(dst, findings)
-    if not findings:
-        if src_meta is None:
-            findings.append(_finding(src_name, "_metadata", "metadata-missing",
-                                     "found no _metadata in the source: nothing to preserve"))
-        elif dst_meta is None:
-            findings.append(_finding(dst_name, "_metadata", "metadata-missing",
-                                     f"found no _metadata, expected the metadata of "
-                                     f"{_short(src_name)}"))
-        elif not _kept_as_source(src_meta, dst_meta):
-            skip = tuple(ignore)
-            for path, value in _leaves(src_meta):
-                if path.split(".")[0] == "data_transformations" or _ignored(path, skip):
-                    continue
-                found = _lookup(dst_meta, path)
-                if not _same(found, value):
-                    findings.append(_finding(
-                        dst_name, path, "metadata-changed",
-                        f"found {_show(found)}, expected {_show(value)} "
-                        f"(as in {_short(src_name)})"))
-            if not _ignored("data_transformations", skip):
-                findings += _lineage_findings(src_meta, dst_meta, src_name, dst_name)
-    if findings:
-        _fail(f"assert_metadata_preserved: {dst_name} does not preserve the metadata of "
-              f"{src_name}", findings, cap)
 
 
 def assert_transformation_recorded(path: str | os.PathLike | Mapping, tool: str | None = None,
@@ -300,8 +259,13 @@ def _required_metadata(target: Any, name: str, findings: list[Finding], expected
 
 def _metadata_or_finding(target: Any, findings: list[Finding]) -> dict | None:
     """Metadata of a path (header-only read) or a metadata mapping; problems become findings."""
+    return _decoded_or_finding(target, findings)[0]
+
+
+def _decoded_or_finding(target: Any, findings: list[Finding]) -> tuple[dict | None, str | None]:
+    """Like :func:`_metadata_or_finding`, with the encoding the metadata was stored in."""
     if isinstance(target, Mapping):
-        return dict(target)
+        return dict(target), None
     from ..io.archive import scan_archive
     from ..io.codec import MetadataError
     from ..io.reader import read_metadata
@@ -311,33 +275,14 @@ def _metadata_or_finding(target: Any, findings: list[Finding]) -> dict | None:
         errors = [f for f in scan.findings if f.severity == "error"]
         if scan.zf is None or errors:
             findings += errors or [_finding(name, None, "unreadable", "not an NPZ archive")]
-            return None
+            return None, None
         try:
             decoded = read_metadata(scan)
         except MetadataError as exc:
             findings.append(Finding(name, "_metadata", exc.rule, "error", str(exc),
                                     "write metadata as JSON text with save_npz"))
-            return None
-    return decoded.metadata if decoded else None
-
-
-def _kept_as_source(src: dict, dst: dict) -> bool:
-    sources = dst.get("source_datasets")
-    return isinstance(sources, list) and any(
-        isinstance(s, Mapping) and s.get("metadata") == src for s in sources)
-
-
-def _lineage_findings(src: dict, dst: dict, src_name: str, dst_name: str) -> list[Finding]:
-    before, after = _transformations(src), _transformations(dst)
-    findings = []
-    for i, record in enumerate(before):
-        found = after[i] if i < len(after) else None
-        if found != record:
-            findings.append(_finding(
-                dst_name, f"data_transformations[{i}]", "lineage-rewritten",
-                f"found {_describe(found)}, expected {_describe(record)} "
-                f"(as in {_short(src_name)})"))
-    return findings
+            return None, None
+    return (decoded.metadata, decoded.encoding) if decoded else (None, None)
 
 
 def _record_findings(meta: dict, name: str, tool: str | None, operation: str | None,
@@ -400,27 +345,6 @@ class _Absent:
 _ABSENT = _Absent()
 
 
-def _leaves(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from _leaves(item, f"{prefix}.{key}" if prefix else str(key))
-    elif prefix:
-        yield prefix, value
-
-
-def _lookup(meta: Mapping, path: str) -> Any:
-    value: Any = meta
-    for part in path.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return _ABSENT
-        value = value[part]
-    return value
-
-
-def _ignored(path: str, ignore: tuple[str, ...]) -> bool:
-    return any(path == p or path.startswith(p + ".") for p in ignore)
-
-
 def _same(found: Any, expected: Any) -> bool:
     if found is _ABSENT:
         return False
@@ -436,8 +360,7 @@ def _show(value: Any) -> str:
         return "nothing"
     if isinstance(value, float) and (abs(value) >= 1e5 or 0 < abs(value) < 1e-3):
         return f"{value:g}"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shown(value)
 
 
 def _describe(record: Any) -> str:

@@ -162,19 +162,12 @@ class Baseline:
                              for (f, r, k), n in sorted(self.counts.items())]}
 
     def save(self) -> None:
-        """Write the file atomically (a temporary file beside it, then a rename)."""
-        import tempfile
+        """Write the file atomically, through the one write helper (:mod:`..io.atomic`)."""
+        from ..io.atomic import atomic_write
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(self.to_dict(), indent=2) + "\n")
-            os.replace(temporary, self.path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-            raise
+        text = json.dumps(self.to_dict(), indent=2) + "\n"
+        with atomic_write(self.path, display=os.fspath(self.path)) as staged:
+            staged.file.write(text.encode("utf-8"))
 
     def __len__(self) -> int:
         return sum(self.counts.values())

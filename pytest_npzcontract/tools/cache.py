@@ -9,6 +9,11 @@ are single JSON files written to a temporary name and renamed into place, so con
 never see half an entry; an entry that cannot be read is a miss and is rewritten. A report is
 stored only when the file did not change while it was being checked.
 
+A lookup costs one ``stat`` of the file, one hash and one small read, and needs only ``os``,
+``hashlib`` and ``json`` (no NumPy, no checker): an entry's first line holds the key, profile
+and findings (all a lint run prints), its second line the arrays' headers and the metadata,
+decoded only if something asks for them. Old entries are pruned (``tools/cache_prune.py``).
+
 >>> cache = LintCache.open(settings)                 # None when caching is off
 >>> hit = cache.lookup("data/train.npz")             # a Report, or None
 >>> cache.store("data/train.npz", check_file("data/train.npz", **options))
@@ -17,6 +22,7 @@ stored only when the file did not change while it was being checked.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -25,8 +31,9 @@ from typing import Any
 from ..base.report import Finding, Report
 from ..contract.config import Settings
 
-#: Bump when the entry layout changes; older entries are then simply never looked up.
-FORMAT = 1
+#: Bump when the entry layout changes; older entries are then simply never looked up (and
+#: pruned). 2: two lines, the findings apart from the headers and metadata.
+FORMAT = 2
 #: Environment variable that turns the cache off (as ``--no-cache``) when set non-empty.
 NO_CACHE_ENV = "NPZCONTRACT_NO_CACHE"
 _GITIGNORE = "# Created by npzcontract: this directory is a cache, never commit it.\n*\n"
@@ -53,8 +60,11 @@ class LintCache:
         self.strategy = settings.cache_strategy
         self.entries = directory / f"v{FORMAT}"
         self.salt = _salt(settings)
+        self._salted = hashlib.sha256(self.salt)  # copied per key: the salt is hashed once
         self.hits = 0
+        self.stored = 0
         self.problem: str | None = None
+        self.max_size, self.max_age = settings.cache_max_size, settings.cache_max_age
         self._identity: dict[tuple[str, str], tuple[str, Any]] = {}
 
     @classmethod
@@ -77,9 +87,12 @@ class LintCache:
             return None
         self._identity[(path, context)] = (key, stat)
         try:
-            with open(self._entry(key), encoding="utf-8") as fh:
-                entry = json.load(fh)
-            report = _report_from(entry["report"], path) if entry.get("key") == key else None
+            with open(self._entry(key), "rb") as fh:
+                head, _, rest = fh.read().partition(b"\n")
+            stored_key, profile, encoding, findings = json.loads(head)
+            report = (_CachedReport(path, [Finding(**{"file": path, **item}) for item in findings],
+                                    profile, encoding, rest)
+                      if stored_key == key and rest else None)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # missing or corrupt: a miss, rewritten by store()
         if report is not None:
@@ -96,24 +109,36 @@ class LintCache:
         try:
             if _stat_identity(os.stat(path)) != stat:
                 return  # rewritten while being checked: its report may describe neither version
-            text = json.dumps({"key": key, "report": _report_to(report)}, allow_nan=True)
+            text = _entry_text(key, report)
+            if self.stored == 0:
+                self._prune_if_due()
             self._write(self._entry(key), text)
+            self.stored += 1
         except (OSError, TypeError, ValueError) as exc:
             if isinstance(exc, OSError):
                 self.problem = f"cannot write the cache in {self.directory} ({exc.strerror or exc})"
 
     def _key(self, path: str, context: str) -> tuple[str, tuple[int, ...]]:
-        import hashlib
-
-        st = os.stat(path)
+        st = os.stat(path)  # the one system call a cached file costs
         stat = _stat_identity(st)
         if self.strategy == "content":
             identity = ["content", _file_digest(path)]
         else:
-            identity = ["metadata", os.path.realpath(path), *stat]
-        digest = hashlib.sha256(self.salt)
+            # size, mtime, inode and device identify the file; the absolute path (not the
+            # real path, which costs a system call per directory) keeps names apart
+            identity = ["metadata", os.path.abspath(path), *stat]
+        digest = self._salted.copy()
         digest.update(json.dumps([identity, context]).encode("utf-8", "surrogateescape"))
         return digest.hexdigest(), stat
+
+    def _prune_if_due(self) -> None:
+        """The first store of a process prunes the cache when the last prune is over
+        ``PRUNE_INTERVAL`` old (see ``tools/cache_prune.py``); a cached run never does."""
+        from .cache_prune import prune, prune_due
+
+        if self.directory.is_dir() and prune_due(self.directory):
+            prune(self.directory, max_size=self.max_size, max_age=self.max_age,
+                  current_format=FORMAT)
 
     def _entry(self, key: str) -> Path:
         return self.entries / key[:2] / f"{key}.json"
@@ -121,7 +146,8 @@ class LintCache:
     def _write(self, target: Path, text: str) -> None:
         if not self.directory.is_dir():
             self.directory.mkdir(parents=True, exist_ok=True)
-        for name, content in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _TAG)):
+        for name, content in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _TAG),
+                              (".pruned", "")):  # a new cache counts as just pruned
             if not (self.directory / name).exists():
                 _atomic_write(self.directory / name, content)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -129,20 +155,12 @@ class LintCache:
 
 
 def _atomic_write(target: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``target``, then rename it into place."""
-    import tempfile
+    """Write ``text`` through the one write helper (io/atomic.py); the cache can always be
+    rebuilt, so it is rename-atomic but not fsynced (the documented fsync policy)."""
+    from ..io.atomic import atomic_write
 
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    with atomic_write(target, durable=False) as staged:
+        staged.file.write(text.encode("utf-8"))
 
 
 def _stat_identity(st: os.stat_result) -> tuple[int, ...]:
@@ -150,8 +168,6 @@ def _stat_identity(st: os.stat_result) -> tuple[int, ...]:
 
 
 def _file_digest(path: str) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(_CHUNK):
@@ -187,18 +203,46 @@ def _code_fingerprint() -> list[Any]:
     return out
 
 
-def _report_to(report: Report) -> dict[str, Any]:
+def _entry_text(key: str, report: Report) -> str:
+    """Line 1: key, profile, metadata encoding, findings (the file's path left out: it is
+    re-stamped with the path of the run that reads the entry). Line 2: headers, metadata."""
     findings = []
     for f in report.findings:
         item = f.to_dict()
         if item["file"] == report.file:
-            del item["file"]  # re-stamped with the path of the run that reads the entry
+            del item["file"]
         findings.append(item)
-    return {"findings": findings, "keys": report.keys, "metadata": report.metadata,
-            "metadata_encoding": report.metadata_encoding, "profile": report.profile}
+    head = json.dumps([key, report.profile, report.metadata_encoding, findings],
+                      allow_nan=True, separators=(",", ":"))
+    rest = json.dumps({"keys": report.keys, "metadata": report.metadata}, allow_nan=True)
+    return f"{head}\n{rest}\n"
 
 
-def _report_from(data: dict[str, Any], path: str) -> Report:
-    findings = [Finding(**{"file": path, **item}) for item in data["findings"]]
-    return Report(path, findings, dict(data["keys"]), data["metadata"], data["metadata_encoding"],
-                  data.get("profile"))
+class _CachedReport(Report):
+    """A report read from the cache: ``keys`` and ``metadata`` (line 2 of the entry) are
+    decoded the first time something asks for them; a lint run never does."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if len(args) == 5 and not kwargs:  # from lookup: path, findings, profile, encoding, rest
+            path, findings, profile, encoding, rest = args
+            self._rest, self._lazy = rest, None
+            self.file, self.findings, self.profile = path, findings, profile
+            self.metadata_encoding, self.transfer = encoding, None
+            self.baselined, self.ignored = [], []  # applied after the lookup, never cached
+            return
+        self._rest, self._lazy = b"", {}  # dataclasses.replace() and the like: a plain report
+        super().__init__(*args, **kwargs)
+
+    def _decoded(self) -> dict[str, Any]:
+        if self._lazy is None:
+            try:
+                data = json.loads(self._rest)
+                self._lazy = {"keys": dict(data["keys"]), "metadata": data["metadata"]}
+            except (ValueError, KeyError, TypeError):
+                self._lazy = {"keys": {}, "metadata": None}
+        return self._lazy
+
+    keys = property(lambda self: self._decoded().setdefault("keys", {}),
+                    lambda self, value: self._decoded().__setitem__("keys", value))
+    metadata = property(lambda self: self._decoded().get("metadata"),
+                        lambda self, value: self._decoded().__setitem__("metadata", value))

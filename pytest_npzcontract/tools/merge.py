@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..base.echo import shown
 from ..base.errors import ContractViolation
 from ..base.modes import ValidationMode
 from ..contract.keys import DATA_001, Contract
@@ -71,7 +72,7 @@ def merge_files(paths: Sequence[str | os.PathLike], output: str | os.PathLike, *
     if len(paths) < 2:
         raise MergeError("give at least two files to merge")
     if strategy not in MERGE_STRATEGIES:
-        raise MergeError(f"unknown strategy {strategy!r} (choose from "
+        raise MergeError(f"unknown strategy {shown(strategy)} (choose from "
                          f"{', '.join(MERGE_STRATEGIES)})")
     chosen = _chosen_dose(nphotons)
     if project is None:

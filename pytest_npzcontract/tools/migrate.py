@@ -31,18 +31,15 @@ dtype, shape and bytes of every array) before it replaces anything::
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
-import secrets
-import stat
 from typing import Any
 
 from ..contract.keys import Contract
 from ..io.archive import scan_archive
+from ..io.atomic import atomic_write
 from ..io.reader import load_npz, read_metadata
-from ..io.tempfiles import lock
-from ..io.writer import fsync_directory, save_npz
+from ..io.writer import write_npz
 from ..metadata.model import add_transformation
 from .migrate_forms import convert_arrays
 from .migrate_metadata import fix_metadata, set_data_source, upgrade_schema
@@ -173,25 +170,12 @@ def apply_plan(plan: MigrationPlan, output: str | os.PathLike) -> dict:
         raise ValueError(f"plan for {plan.source} has problems: {plan.problems[0].message}")
     metadata = plan.written if plan.written is not None else written_metadata(plan)
     target = os.path.realpath(os.fspath(output))
-    directory, base = os.path.split(target)
-    tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.migrate.tmp")
-    held = None
-    try:
-        save_npz(tmp, plan.arrays, metadata)
-        held = os.open(tmp, os.O_RDONLY)
-        lock(held)  # so another run's stale-temporary cleanup leaves it alone while verifying
-        _verify(tmp, plan, metadata)
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    finally:
-        if held is not None:
-            os.close(held)
-    fsync_directory(directory)
+    # The staged file stays open (and locked) while it is verified, then is renamed over the
+    # target; a failed verification or write removes it (io/atomic.py).
+    with atomic_write(target, display=os.fspath(output)) as staged:
+        write_npz(staged.file, plan.arrays, metadata, name=os.fspath(output))
+        staged.file.flush()
+        _verify(staged.path, plan, metadata)
     return metadata
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..base.echo import shown
 from ..io.codec import CANONICAL_ENCODING, METADATA_KEY
 from ..metadata.model import create_metadata
 from .migrate_model import TOOL, Conversion, MigrateOptions, MigrationPlan, Problem, same_value
@@ -67,7 +68,7 @@ def fix_metadata(plan: MigrationPlan, encoding: str | None, options: MigrateOpti
             plan.conversions.append(_field(name, value, origin))
         elif not same_value(stored, value):
             plan.problems.append(Problem(
-                f"metadata records {name}={stored!r} but {origin} gives {value:g}; "
+                f"metadata records {name}={shown(stored)} but {origin} gives {value:g}; "
                 "refusing to overwrite recorded provenance"))
 
 
@@ -120,8 +121,8 @@ def set_data_source(plan: MigrationPlan, value: str) -> None:
     if not isinstance(simulation, dict) or stored == value:
         return
     if stored is not None:
-        plan.problems.append(Problem(f"metadata records data_source={stored!r} but the plan "
-                                     f"gives {value!r}; refusing to overwrite provenance"))
+        plan.problems.append(Problem(f"metadata records data_source={shown(stored)} but the plan "
+                                     f"gives {shown(value)}; refusing to overwrite provenance"))
         return
     simulation["data_source"] = value
     plan.conversions.append(Conversion(

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..base.echo import shown
 from .migrate import ESTIMATE, MigrateOptions
 
 ENTRY_KEYS = ("path", "output", "nphotons", "N", "gridsize", "data_source", "sqrt", "to",
@@ -71,15 +72,19 @@ class Outcome:
         return self.status == "failed"
 
 
-def read_plan(path: str | os.PathLike) -> list[PlanEntry]:
-    """Parse and validate a plan (``.yaml``/``.yml`` or ``.toml``); raises :class:`PlanError`."""
+def read_plan(path: str | os.PathLike, *, allow_outside: bool = False) -> list[PlanEntry]:
+    """Parse and validate a plan (``.yaml``/``.yml`` or ``.toml``); raises :class:`PlanError`.
+
+    Plan paths are confined: each ``path`` and ``output`` must stay inside the plan's folder
+    (no absolute paths, no ``..`` climbing out) unless ``allow_outside``; an ``output`` that
+    is a symbolic link is refused (in-place entries replace the file a link points to)."""
     plan_path = Path(path)
     document = _load(plan_path)
     if not isinstance(document, Mapping):
         raise PlanError(f"{plan_path}: expected a mapping with a 'datasets' list")
-    unknown = sorted(set(document) - set(TOP_KEYS))
+    unknown = _unknown_keys(document, TOP_KEYS)
     if unknown:
-        raise PlanError(f"{plan_path}: unknown top-level key(s) {', '.join(unknown)} "
+        raise PlanError(f"{plan_path}: unknown top-level key(s) {unknown} "
                         f"(known: {', '.join(TOP_KEYS)})")
     datasets = document.get("datasets")
     if not isinstance(datasets, list) or not datasets:
@@ -89,7 +94,7 @@ def read_plan(path: str | os.PathLike) -> list[PlanEntry]:
         raise PlanError(f"{plan_path}: 'defaults' must be a mapping")
     base = plan_path.resolve().parent
     entries = [_entry(i, {**defaults, **item} if isinstance(item, Mapping) else item, base,
-                      plan_path) for i, item in enumerate(datasets, start=1)]
+                      plan_path, allow_outside) for i, item in enumerate(datasets, start=1)]
     targets: dict[str, int] = {}
     for entry in entries:
         real = os.path.realpath(entry.target)
@@ -130,13 +135,14 @@ def _load(path: Path) -> Any:
         raise PlanError(f"{path}: invalid YAML ({' '.join(str(exc).split())})") from None
 
 
-def _entry(index: int, item: Any, base: Path, plan_path: Path) -> PlanEntry:
+def _entry(index: int, item: Any, base: Path, plan_path: Path, allow_outside: bool = False
+           ) -> PlanEntry:
     where = f"{plan_path}: datasets entry {index}"
     if not isinstance(item, Mapping):
         raise PlanError(f"{where}: expected a mapping with at least 'path'")
-    unknown = sorted(set(item) - set(ENTRY_KEYS))
+    unknown = _unknown_keys(item, ENTRY_KEYS)
     if unknown:
-        raise PlanError(f"{where}: unknown key(s) {', '.join(map(str, unknown))} "
+        raise PlanError(f"{where}: unknown key(s) {unknown} "
                         f"(known: {', '.join(ENTRY_KEYS)})")
     if not isinstance(item.get("path"), str) or not item["path"]:
         raise PlanError(f"{where}: 'path' (a file name relative to the plan) is required")
@@ -145,20 +151,43 @@ def _entry(index: int, item: Any, base: Path, plan_path: Path) -> PlanEntry:
         raise PlanError(f"{where}: 'output' must be a file name")
     sqrt = item.get("sqrt")
     if sqrt is not None and not isinstance(sqrt, bool):
-        raise PlanError(f"{where}: 'sqrt' must be true or false, not {sqrt!r}")
+        raise PlanError(f"{where}: 'sqrt' must be true or false, not {shown(sqrt)}")
     source = item.get("data_source")
     if source is not None and (not isinstance(source, str) or not source):
         raise PlanError(f"{where}: 'data_source' must be a non-empty string")
     names = {name: item.get(name) for name in ("to", "profile")}
     for name, value in names.items():
         if value is not None and (not isinstance(value, str) or not value):
-            raise PlanError(f"{where}: {name!r} must be a profile name, not {value!r}")
+            raise PlanError(f"{where}: {name!r} must be a profile name, not {shown(value)}")
     options = MigrateOptions(sqrt=sqrt, nphotons=_nphotons(item.get("nphotons"), where),
                              N=_integer(item.get("N"), "N", where),
                              gridsize=_integer(item.get("gridsize"), "gridsize", where),
                              data_source=source, origin=f"plan entry {index}", **names)
-    return PlanEntry(index, base / item["path"],
-                     base / output if output is not None else None, options)
+    for name in ("path", "output"):
+        if item.get(name) is not None and not allow_outside and _outside(item[name]):
+            raise PlanError(f"{where}: {name!r} {shown(item[name])} is outside the plan's "
+                            f"folder {base}; plan paths stay inside it unless --allow-outside")
+    target = base / output if output is not None else None
+    if target is not None and target.is_symlink():
+        raise PlanError(f"{where}: 'output' {target} is a symbolic link; refusing to write "
+                        "through it (remove the link or choose another output)")
+    return PlanEntry(index, base / item["path"], target, options)
+
+
+def _outside(relative: str) -> bool:
+    """Whether a plan path leaves the plan's folder: absolute, or climbing out with ``..``.
+    Judged on the text, so a symbolic link inside the folder is followed like any file."""
+    if os.path.isabs(relative) or Path(relative).drive:
+        return True
+    return os.path.normpath(relative).split(os.sep)[0] == os.pardir
+
+
+def _unknown_keys(mapping: Mapping, known: tuple[str, ...]) -> str:
+    """The keys of ``mapping`` not in ``known``, echoed bounded ("" when none)."""
+    unknown = sorted(k if isinstance(k, str) and k.isprintable() and len(k) <= 40 else shown(k)
+                     for k in mapping if k not in known)
+    more = f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else ""
+    return ", ".join(unknown[:5]) + more
 
 
 def _nphotons(value: Any, where: str) -> float | str | None:
@@ -171,7 +200,7 @@ def _nphotons(value: Any, where: str) -> float | str | None:
         number = math.nan
     if not (math.isfinite(number) and number > 0):
         raise PlanError(f"{where}: 'nphotons' must be a positive number or \"estimate\", "
-                        f"not {value!r}")
+                        f"not {shown(value)}")
     return number
 
 
@@ -179,7 +208,7 @@ def _integer(value: Any, name: str, where: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise PlanError(f"{where}: {name!r} must be a whole number >= 1, not {value!r}")
+        raise PlanError(f"{where}: {shown(name)} must be a whole number >= 1, not {shown(value)}")
     return value
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..base.echo import shown
 from ..base.modes import ValidationMode
 from .transform import image_count, select_images, transform
 
@@ -53,7 +54,7 @@ def parse_indices(spec: str) -> list[int]:
             else:
                 out.append(int(part))
         except ValueError:
-            raise SplitError(f"bad index range {part!r} (use e.g. 0:40,50,60:64)") from None
+            raise SplitError(f"bad index range {shown(part)} (use e.g. 0:40,50,60:64)") from None
     return out
 
 
@@ -78,7 +79,7 @@ def split_mask(arrays: dict[str, Any], *, fraction: float = 0.8, axis: str = "y"
         mask[: round(fraction * n)] = True
         return mask, {"method": "index", "fraction": fraction}
     if axis not in AXES:
-        raise SplitError(f"axis must be one of {', '.join(AXES)}, not {axis!r}")
+        raise SplitError(f"axis must be one of {', '.join(AXES)}, not {shown(axis)}")
     key = f"{axis}coords"
     if key not in arrays:
         raise SplitError(f"no {key}: cannot split along {axis}")

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
-import stat
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,8 +35,9 @@ import numpy as np
 from ..base.errors import ContractViolation, NpzContractWarning
 from ..base.modes import ValidationMode
 from ..contract.keys import DATA_001, Contract
+from ..io.atomic import Staged, stage
 from ..io.reader import load_npz
-from ..io.writer import fsync_directory, save_npz
+from ..io.writer import write_npz
 from ..metadata.model import add_transformation, sha256_file
 
 PathLike = str | os.PathLike
@@ -228,22 +227,16 @@ def _check(project: Any, out: Output, metadata: dict, mode: ValidationMode, conf
 
 
 def _write_all(prepared: list[tuple[Output, dict]], compressed: bool) -> None:
-    """Write each output under a staging name beside it, then rename all into place."""
-    staged: list[tuple[str, str]] = []
+    """Write each output to its staged temporary beside it (io/atomic.py), then commit all."""
+    staged: list[Staged] = []
     try:
         for out, metadata in prepared:
-            directory, base = os.path.split(out.path)
-            stage = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.staged")
-            staged.append((stage, out.path))
-            save_npz(stage, out.arrays, metadata, compressed=compressed)
-        for stage, target in staged:
-            with contextlib.suppress(FileNotFoundError):
-                os.chmod(stage, stat.S_IMODE(os.stat(target).st_mode))
-            os.replace(stage, target)
+            staged.append(stage(os.path.realpath(out.path), display=out.path))
+            write_npz(staged[-1].file, out.arrays, metadata, compressed=compressed,
+                      name=out.path)
+        for part in staged:
+            part.commit()
     except BaseException:
-        for stage, _ in staged:
-            with contextlib.suppress(OSError):
-                os.unlink(stage)
+        for part in staged:
+            part.discard()
         raise
-    for directory in {os.path.dirname(target) for _, target in staged}:
-        fsync_directory(directory)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..base.echo import shown
 from ..contract.config import Settings
 from ..io.remote import is_url
 
@@ -45,10 +46,10 @@ class Shard:
         """``"K/N"`` with 1 <= K <= N; raises ``ValueError`` naming the problem."""
         k, sep, n = text.partition("/")
         if not sep or not k.strip().isdigit() or not n.strip().isdigit():
-            raise ValueError(f"--shard: expected K/N such as 1/4, not {text!r}")
+            raise ValueError(f"--shard: expected K/N such as 1/4, not {shown(text)}")
         shard = cls(int(k), int(n))
         if not 1 <= shard.index <= shard.count:
-            raise ValueError(f"--shard: K must be between 1 and N, not {text!r}")
+            raise ValueError(f"--shard: K must be between 1 and N, not {shown(text)}")
         return shard
 
     def owns(self, relative: str) -> bool:
@@ -85,8 +86,8 @@ def collect_files(paths: Sequence[str], settings: Settings) -> tuple[list[str], 
     skipped: list[Skipped] = []
     seen: set[str] = set()
 
-    def add(path: str) -> None:
-        real = os.path.realpath(path)
+    def add(path: str, real: str | None = None) -> None:
+        real = os.path.realpath(path) if real is None else real
         if real not in seen:
             seen.add(real)
             files.append(path)
@@ -104,34 +105,40 @@ def collect_files(paths: Sequence[str], settings: Settings) -> tuple[list[str], 
             continue
         tree = os.path.realpath(path)
         ignores = GitIgnores(path) if settings.respect_gitignore else None
-        for directory, dirnames, filenames in os.walk(path):
+        # (directory as shown, the same directory's real path); walked directories are never
+        # symlinks, so a plain file's real path is its directory's plus its name: no system
+        # call per file (the directory entries say which names are links).
+        pending = [(path, tree)]
+        while pending:
+            directory, real_dir = pending.pop()
             if ignores is not None:
                 ignores.enter(directory)
+            subdirs, names = _entries(directory)
             kept = []
-            for name in sorted(dirnames):
+            for name, is_link in subdirs:
                 full = os.path.normpath(os.path.join(directory, name))
                 if name in PRUNED or settings.excludes(full):
                     continue
                 if ignores is not None and ignores.ignored(full, is_dir=True):
                     continue
-                if os.path.islink(full):
+                if is_link:
                     problem = _link_problem(full, tree, path)
                     if problem:
                         skipped.append(Skipped(full, problem))
                     continue
-                kept.append(name)
-            dirnames[:] = kept
-            for name in sorted(filenames):
+                kept.append((full, os.path.join(real_dir, name)))
+            pending.extend(reversed(kept))  # depth first, in name order, as os.walk
+            for name, is_link in names:
                 full = os.path.normpath(os.path.join(directory, name))
                 if not settings.selects(full):
                     continue
                 if ignores is not None and ignores.ignored(full, is_dir=False):
                     continue
-                problem = _link_problem(full, tree, path) if os.path.islink(full) else None
+                problem = _link_problem(full, tree, path) if is_link else None
                 if problem:
                     skipped.append(Skipped(full, problem))
                 else:
-                    add(full)
+                    add(full, None if is_link else os.path.join(real_dir, name))
     return files, skipped
 
 
@@ -164,7 +171,8 @@ class GitIgnores:
         for base, spec in self.specs:
             if not (absolute + os.sep).startswith(base + os.sep):
                 continue
-            relative = Path(os.path.relpath(absolute, base)).as_posix() + ("/" if is_dir else "")
+            rest = absolute[len(base):].lstrip(os.sep) if absolute != base else "."
+            relative = (rest if os.sep == "/" else Path(rest).as_posix()) + ("/" if is_dir else "")
             result = spec.check_file(relative)
             if result.include is not None:
                 verdict = result.include
@@ -208,6 +216,25 @@ def _parents_in_repository(top: str) -> list[str]:
         parents.append(parent)
         directory = parent
     return parents
+
+
+def _entries(directory: str) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+    """(name, is a symlink) of the subdirectories and of the other entries of ``directory``,
+    each sorted by name; a symlink to a directory counts as a subdirectory (os.walk's rule).
+    An unreadable directory has no entries (as os.walk skips it)."""
+    dirs, others = [], []
+    try:
+        with os.scandir(directory) as it:
+            for entry in it:
+                try:
+                    is_dir = entry.is_dir()
+                    is_link = entry.is_symlink()
+                except OSError:
+                    is_dir, is_link = False, False
+                (dirs if is_dir else others).append((entry.name, is_link))
+    except OSError:
+        return [], []
+    return sorted(dirs), sorted(others)
 
 
 def _link_problem(link: str, tree: str, shown_tree: str) -> str | None:

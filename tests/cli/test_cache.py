@@ -19,7 +19,7 @@ from pytest_npzcontract.cli import cli
 from pytest_npzcontract.contract.checker import check_file
 from pytest_npzcontract.contract.config import Settings
 from pytest_npzcontract.physics.factory import write_dataset
-from pytest_npzcontract.tools.cache import LintCache
+from pytest_npzcontract.tools.cache import FORMAT, LintCache
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -144,10 +144,14 @@ def test_corrupt_entries_are_misses_and_are_rewritten(tree: Path):
 def test_right_key_but_mangled_report_is_a_miss(tree: Path):
     run("--no-config", "data")
     for entry in (tree / ".npzcontract_cache").rglob("*.json"):
-        data = json.loads(entry.read_text())
-        data["report"]["findings"] = [{"unexpected": 1}]
-        entry.write_text(json.dumps(data))
+        head, rest = entry.read_text().split("\n", 1)
+        key, profile, encoding, _ = json.loads(head)  # line 1: key, profile, encoding, findings
+        entry.write_text(json.dumps([key, profile, encoding, [{"unexpected": 1}]]) + "\n" + rest)
     assert cached(run("--no-config", "data")) == 0
+    for entry in (tree / ".npzcontract_cache").rglob("*.json"):
+        entry.write_text(entry.read_text().split("\n", 1)[0])  # line 2 lost: a miss too
+    assert cached(run("--no-config", "data")) == 0
+    assert cached(run("--no-config", "data")) == 3
 
 
 def test_no_cache_option_and_environment(tree: Path, monkeypatch: pytest.MonkeyPatch):
@@ -168,7 +172,7 @@ def test_cache_dir_option_and_config_root(tree: Path):
     (project / "pyproject.toml").write_text('[tool.npzcontract]\ncache_dir = ".lintcache"\n')
     os.chdir(project / ".." / "data")
     run("--config", str(project / "pyproject.toml"), ".")
-    assert (project / ".lintcache" / "v1").is_dir()
+    assert (project / ".lintcache" / f"v{FORMAT}").is_dir()
 
 
 def test_unwritable_cache_warns_and_still_lints(tree: Path):

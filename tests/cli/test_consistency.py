@@ -317,3 +317,52 @@ def test_the_cache_cannot_cross_surfaces(pytester: pytest.Pytester, first: str,
     warn = clirun.lint_json("--mode", "warn", "data", cwd=pytester.path)
     assert warn["summary"]["cached"] == 0
     assert _verdicts(warn) != _verdicts(alone)
+
+
+AUDITED_TOOL = """
+import pathlib, shutil
+import pytest
+from pytest_npzcontract import load_npz
+
+CASES = {cases!r}
+
+@pytest.mark.parametrize("rel", sorted(CASES))
+def test_tool_writes(rel):
+    load_npz("base.npz")                      # the tool reads its input first
+    pathlib.Path(rel).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(CASES[rel], rel)          # ... and writes this class's file as output
+"""
+
+#: What the audit adds on top of the file's own verdict, per class (propagation rules).
+AUDIT_ADDS = {"pickled metadata": "pickled-metadata", "metadata dropped": "metadata-missing",
+              "no transformation record": "transformation-missing",
+              "nphotons missing": "parameter-missing"}
+
+
+@pytest.mark.slow
+def test_the_write_audit_agrees_with_lint(surfaces, pytester: pytest.Pytester):
+    """``pytest --npz-audit``: a tool that reads an input and writes each class's file gets,
+    for that output, every error lint reports for the file (under its per-path profile), and
+    the propagation rule the class breaks."""
+    root, findings, _ = surfaces
+    shutil.copy(root / "pyproject.toml", pytester.path / "pyproject.toml")
+    write_dataset(pytester.path / "base.npz", seed=5)
+    cases = {}
+    for rel, _ in CLASSES.values():
+        source = pytester.path / "sources" / (rel.replace("/", "__") + ".bin")
+        source.parent.mkdir(exist_ok=True)
+        shutil.copy(root / rel, source)  # .bin: read by the tool, not taken as an NPZ input
+        cases[rel] = str(source)
+    pytester.makepyfile(test_tool=AUDITED_TOOL.format(cases=cases))
+    result = pytester.runpytest_inprocess("--npz-audit", "--npz-audit-report", "audit.json")
+    outcomes = result.parseoutcomes()
+    document = json.loads((pytester.path / "audit.json").read_text())
+    seen = {_rel(pytester.path, o["file"]): {(v["key"], v["rule"]) for v in o["violations"]}
+            for test in document["tests"] for o in test["outputs"]}
+    for name, (rel, _) in CLASSES.items():
+        errors = {(k, r) for k, r, s in findings["lint"].get(rel, set()) if s == "error"}
+        assert errors <= seen.get(rel, set()), f"audit misses lint's errors on {name}"
+        if name in AUDIT_ADDS:
+            assert AUDIT_ADDS[name] in {r for _, r in seen.get(rel, set())}, (name, seen.get(rel))
+    clean = [rel for rel in seen if not seen[rel]]
+    assert outcomes.get("failed", 0) == len(CLASSES) - len(clean)

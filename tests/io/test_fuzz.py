@@ -1,7 +1,9 @@
 """The fuzzer kept in the repository: a deterministic, seeded mutation run in every test run.
 
 Two fresh interpreters, each capped in address space (current size + 512 MiB), check 1,200
-structure-aware mutants each of valid, legacy and pickled seed files (``tests/fuzzing.py``):
+structure-aware mutants each of valid, legacy and pickled seed files (``tests/fuzzing.py``),
+about a tenth lying about zip sizes (declared against consumed compressed bytes, uncompressed
+sizes) and a tenth rewriting a ``.npy`` shape or item size over unchanged data:
 ``check_file`` never raises, ``load_npz`` raises only ``ContractViolation``, a file
 ``check_file`` passes loads, and no mutant takes more than 10 seconds. Inputs the long
 campaign (``benchmarks/fuzz_campaign.py``) saved in ``tests/fuzz_corpus/`` are replayed too.
@@ -45,6 +47,40 @@ def test_seeded_mutants_keep_every_invariant():
     assert failures == []
     assert sum(r["mutants"] for r in results) == 2400
     assert max(r["slowest"] for r in results) < 10
+
+
+def test_the_seeded_run_includes_the_size_and_shape_mutators():
+    sys.path.insert(0, str(TESTS))
+    from fuzzing import mutants
+
+    for seed in (12, 13):
+        kinds = [label.rsplit("-", 2)[-2:] for label, _ in mutants(seed, 1200)]
+        assert sum(k == ["zip", "sizes"] for k in kinds) >= 90
+        assert sum(k == ["npy", "shape"] for k in kinds) >= 90
+
+
+def test_the_mutators_reach_the_classes_they_target(tmp_path):
+    """The size mutator makes declared and consumed sizes disagree; the shape mutator makes
+    shapes NumPy cannot index: both must meet a finding, not an exception."""
+    import random
+    import zipfile
+
+    sys.path.insert(0, str(TESTS))
+    from fuzzing import npy_shape_mutant, seeds, zip_size_mutant
+    from hostile import zip_bytes
+
+    from pytest_npzcontract import check_file
+
+    rng = random.Random(0)
+    base = zip_bytes(seeds()["canonical"], method=zipfile.ZIP_DEFLATED)
+    lied = {zip_size_mutant(rng, base) for _ in range(40)}
+    assert len(lied) > 20 and base not in lied
+    shapes = [npy_shape_mutant(rng, seeds()["canonical"][0][1]) for _ in range(200)]
+    assert any(b"2305843009213693952" in s for s in shapes)  # 2**61 beside other dims
+    for i, data in enumerate(sorted(lied)[:10]):
+        path = tmp_path / f"m{i}.npz"
+        path.write_bytes(data)
+        assert check_file(path).findings  # something said, nothing raised
 
 
 def test_mutants_are_deterministic():

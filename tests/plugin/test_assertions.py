@@ -101,9 +101,10 @@ def test_metadata_changes_and_rewritten_lineage_are_each_a_line(src, tmp_path):
     dst = _derive(src, tmp_path / "dst.npz", change)
     with pytest.raises(AssertionError) as excinfo:
         assert_metadata_preserved(src, dst)
-    assert _lines(excinfo) == [
+    lines = _lines(excinfo)
+    assert lines[:-1] == [
         f"assert_metadata_preserved: {dst} does not preserve the metadata of {src}: "
-        "3 violation(s)",
+        "4 violation(s)",
         "  [physics_parameters.nphotons] metadata-changed: found 1e+09, expected 1e+06 (as in "
         "src.npz) (fix: copy the input's metadata and only append a transformation record)",
         "  [simulation_parameters.seed] metadata-changed: found nothing, expected 0 (as in "
@@ -112,8 +113,14 @@ def test_metadata_changes_and_rewritten_lineage_are_each_a_line(src, tmp_path):
         "simulate.py/simulate (as in src.npz) (fix: extend data_transformations with "
         "add_transformation; never replace it)",
     ]
-    assert_metadata_preserved(src, dst, ignore=["physics_parameters.nphotons",
-                                               "simulation_parameters", "data_transformations"])
+    # the output is judged under its profile too: the frames contradict the changed dose
+    assert lines[-1].startswith("  [diffraction] nphotons-inconsistent: metadata records "
+                                "nphotons=1e+09 but the frames' photon statistics give ")
+    with pytest.raises(AssertionError) as excinfo:  # what ignore cannot hide: the profile
+        assert_metadata_preserved(src, dst, ignore=["physics_parameters.nphotons",
+                                                   "simulation_parameters",
+                                                   "data_transformations"])
+    assert [f.rule for f in excinfo.value.findings] == ["nphotons-inconsistent"]
 
 
 def test_ignore_skips_dotted_paths(src, tmp_path):
@@ -204,3 +211,25 @@ def test_parameters_without_metadata_cannot_match(tmp_path):
     with pytest.raises(AssertionError, match=r"\[_metadata\] metadata-missing: found no "
                                              r"_metadata, expected the parameters to compare"):
         assert_parameters_match(bare, {"nphotons": 1e9})
+
+
+def test_metadata_preserved_checks_what_the_write_audit_checks(src, tmp_path):
+    arrays, meta = load_npz(src)
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, _metadata=np.array(add_transformation(meta, "t", "copy"), dtype=object),
+             **arrays)
+    copied = _derive(src, tmp_path / "copied.npz")  # same metadata, no new record
+    dropped = _derive(src, tmp_path / "dropped.npz", lambda m: add_transformation(
+        {**m, "physics_parameters": {k: v for k, v in m["physics_parameters"].items()
+                                     if k != "nphotons"}}, "t", "copy"))
+    relabelled = _derive(src, tmp_path / "relabelled.npz", lambda m: add_transformation(
+        {**m, "physics_parameters": {**m["physics_parameters"], "nphotons": 1.05e6}},
+        "t", "relabel", {"nphotons": 1.05e6}))
+    expected = {pickled: ["pickled-metadata"], copied: ["transformation-missing"],
+                dropped: ["parameter-missing"]}
+    for dst, rules in expected.items():
+        with pytest.raises(AssertionError) as excinfo:
+            assert_metadata_preserved(src, dst)
+        assert [f.rule for f in excinfo.value.findings] == rules, dst.name
+    assert_metadata_preserved(src, relabelled)  # the new record names the changed nphotons
+    assert_metadata_preserved(src, copied, ignore=["data_transformations"])

@@ -68,10 +68,12 @@ def test_lossy(npz_factory, npz_write_audit, tmp_path):
 """)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
-        "npz_write_audit: 1 NPZ file(s) written by this test break metadata propagation:",
-        f"  */test_lossy0/{written}: dropped _metadata that its input(s) had (in.npz) (fix: *)",
+        "npz_write_audit: 1 NPZ file(s) written by this test break the data contract:",
+        f"  */test_lossy0/{written}: [[]_metadata] metadata-missing: dropped _metadata that "
+        "its input(s) had (in.npz) (fix: *)",
         "FAILED test_audit_downstream.py::test_lossy - Failed: npz_write_audit*",
     ])
+    assert result.stdout.str().count("test_lossy0/out.npz:") == 1  # one finding, not two
 
 
 def test_copying_metadata_without_a_new_record_fails(run):
@@ -85,12 +87,12 @@ def test_same(npz_factory, npz_write_audit, tmp_path):
 """)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
-        "npz_write_audit: 2 NPZ file(s) written by this test break metadata propagation:",
-        "  */a.npz: carries no new transformation record (inputs read before it: in.npz) "
-        "(fix: metadata = add_transformation(metadata, tool, operation, parameters) before "
-        "saving)",
-        "  */b.npz: carries no new transformation record (inputs read before it: in.npz) "
-        "(fix: *)",
+        "npz_write_audit: 2 NPZ file(s) written by this test break the data contract:",
+        "  */a.npz: [[]data_transformations] transformation-missing: carries no new "
+        "transformation record (inputs read before it: in.npz) (fix: record the step: "
+        "add_transformation(metadata, tool, operation, parameters) before saving)",
+        "  */b.npz: [[]data_transformations] transformation-missing: carries no new "
+        "transformation record (inputs read before it: in.npz) (fix: *)",
     ])
 
 
@@ -106,30 +108,107 @@ def test_in_place_without_record(npz_factory, npz_write_audit):
 """)
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([
-        "  */data.npz: carries no new transformation record (inputs read before it: data.npz)*",
+        "  */data.npz: [[]data_transformations] transformation-missing: carries no new "
+        "transformation record (inputs read before it: data.npz)*",
     ])
 
 
-def test_new_files_need_metadata_but_no_record(run):
+def test_files_written_before_any_read_are_prepared_inputs(run):
     result = run("""
-import numpy as np
-from pytest_npzcontract import create_metadata, save_npz
+from pytest_npzcontract import add_transformation, create_metadata, load_npz, save_npz
+from pytest_npzcontract.physics.factory import write_dataset
 
 def test_created_with_metadata(npz_write_audit, tmp_path):
-    save_npz(tmp_path / "new.npz", {"a": np.ones(3)}, create_metadata({"N": 64}, "sim.py"))
+    write_dataset(tmp_path / "new.npz", seed=1)
+    assert npz_write_audit.prepared == [tmp_path / "new.npz"]
 
-def test_created_without_metadata(npz_write_audit, tmp_path):
-    np.savez(tmp_path / "new.npz", a=np.ones(3))
+def test_legacy_input_written_on_purpose(npz_write_audit, tmp_path):
+    write_dataset(tmp_path / "legacy.npz", metadata=False, seed=1)
+    arrays, _ = load_npz(tmp_path / "legacy.npz")
+    meta = create_metadata({"nphotons": 1e9, "N": 64, "gridsize": 1}, "t.py")
+    save_npz(tmp_path / "out.npz", arrays, add_transformation(meta, "t.py", "adopt"))
+    assert npz_write_audit.prepared == [tmp_path / "legacy.npz"]
+    assert npz_write_audit.written == [tmp_path / "legacy.npz", tmp_path / "out.npz"]
 
-def test_ignored(npz_write_audit, tmp_path):
-    npz_write_audit.ignore(tmp_path / "legacy.npz")
-    np.savez(tmp_path / "legacy.npz", a=np.ones(3))
+def test_written_after_a_read(npz_factory, npz_write_audit, tmp_path):
+    load_npz(npz_factory("in.npz"))
+    write_dataset(tmp_path / "new.npz", metadata=False, seed=1)
+
+def test_ignored(npz_factory, npz_write_audit, tmp_path):
+    load_npz(npz_factory("in.npz"))
+    npz_write_audit.ignore(tmp_path / "new.npz")
+    write_dataset(tmp_path / "new.npz", metadata=False, seed=1)
 """)
-    result.assert_outcomes(passed=2, failed=1)
+    result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines([
-        "  */new.npz: was written without _metadata (fix: write with save_npz(path, arrays, "
-        "metadata=...), or npz_write_audit.ignore(path) if that is intended)",
+        "  */test_written_after_a_read0/new.npz: [[]_metadata] metadata-missing: dropped "
+        "_metadata that its input(s) had (in.npz) (fix: load with load_npz and save with "
+        "save_npz(path, arrays, metadata=add_transformation(metadata, tool, operation, "
+        "parameters)))",
     ])
+
+
+def test_pickled_metadata_and_changed_parameters_fail(run):
+    result = run("""
+import numpy as np
+from pytest_npzcontract import add_transformation, load_npz, save_npz
+
+def test_pickled(npz_factory, npz_write_audit, tmp_path):
+    arrays, meta = load_npz(npz_factory("in.npz"))
+    meta = add_transformation(meta, "t", "copy")
+    np.savez(tmp_path / "out.npz", _metadata=np.array(meta, dtype=object), **arrays)
+
+def test_n_changed_silently(npz_factory, npz_write_audit, tmp_path):
+    arrays, meta = load_npz(npz_factory("in.npz", nphotons=1e6))
+    meta = add_transformation(meta, "t", "rescale", {"factor": 2})
+    meta["physics_parameters"]["nphotons"] = 2e6
+    save_npz(tmp_path / "out.npz", arrays, meta)
+
+def test_n_changed_and_recorded(npz_factory, npz_write_audit, tmp_path):
+    arrays, meta = load_npz(npz_factory("in.npz", nphotons=1e6))
+    meta = add_transformation(meta, "t", "relabel", {"new_nphotons": 1.1e6})
+    meta["physics_parameters"]["nphotons"] = 1.1e6
+    save_npz(tmp_path / "out.npz", arrays, meta)
+""")
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines([
+        "  */test_pickled0/out.npz: [[]_metadata] pickled-metadata: _metadata is a pickled "
+        "object array: a reader without allow_pickle=True cannot load it (fix: *)",
+    ])
+    result.stdout.fnmatch_lines([
+        "  */test_n_changed_silently0/out.npz: [[]physics_parameters.nphotons] "
+        "metadata-changed: found nphotons=2e+06, expected 1e+06 as in in.npz (no new record "
+        "names nphotons) (fix: keep the input's value, or name the parameter in the new "
+        "record: add_transformation(metadata, tool, operation, {'nphotons': new_value}))",
+    ])
+
+
+def test_outputs_are_judged_under_their_profile_in_the_tests_mode(run):
+    result = run("""
+import numpy as np
+import pytest
+from pytest_npzcontract import add_transformation, load_npz, save_npz
+
+def nan_copy(src, dst):
+    arrays, meta = load_npz(src)
+    arrays["xcoords"] = arrays["xcoords"].copy()
+    arrays["xcoords"][0] = np.nan
+    save_npz(dst, arrays, add_transformation(meta, "t", "copy"))
+
+def test_non_finite(npz_factory, npz_write_audit, tmp_path):
+    nan_copy(npz_factory("in.npz"), tmp_path / "out.npz")
+
+@pytest.mark.npz_warn
+def test_legacy_key_in_warn_mode(npz_factory, npz_write_audit, tmp_path):
+    good(npz_factory("in.npz", legacy=["diff3d"]), tmp_path / "out.npz")
+
+def test_legacy_key_in_strict_mode(npz_factory, npz_write_audit, tmp_path):
+    good(npz_factory("in.npz", legacy=["diff3d"]), tmp_path / "out.npz")
+""")
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(["  */test_non_finite0/out.npz: [[]xcoords] non-finite: *"])
+    result.stdout.fnmatch_lines(["  */test_legacy_key_in_strict_mode0/out.npz: [[]diff3d] "
+                                 "legacy-key: *"])
 
 
 def test_outputs_are_recognised_by_content_too(run):
@@ -139,7 +218,7 @@ def test_odd_suffix(npz_factory, npz_write_audit, tmp_path):
     assert npz_write_audit.written == [tmp_path / "out.bin"]
 """)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["  */out.bin: carries no new transformation record*"])
+    result.stdout.fnmatch_lines(["  */out.bin: [[]data_transformations] transformation-missing*"])
 
 
 def test_reading_the_output_back_does_not_make_it_an_input(run):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_npzcontract.physics.factory import write_dataset
+from pytest_npzcontract.tools.cache import FORMAT
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def test_the_lint_cache_serves_the_second_session(datasets: pytest.Pytester,
     monkeypatch.delenv("NPZCONTRACT_NO_CACHE")
     first = datasets.runpytest("--npz-lint", "data", "--junitxml=first.xml")
     first.assert_outcomes(passed=1, failed=2)
-    assert (datasets.path / ".npzcontract_cache" / "v1").is_dir()
+    assert (datasets.path / ".npzcontract_cache" / f"v{FORMAT}").is_dir()
     second = datasets.runpytest("--npz-lint", "data", "--junitxml=second.xml")
     second.assert_outcomes(passed=1, failed=2)
     assert 'name="npz_lint_cached" value="False"' in (datasets.path / "first.xml").read_text()

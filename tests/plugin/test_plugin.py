@@ -48,10 +48,11 @@ EXPECTED_FAILURES = [
     "test_tools.py:30: AssertionError",
     # npz_write_audit catches it with no assertion in the test, naming the file
     "*_ test_lossy_tool_is_caught_by_the_audit _*",
-    "npz_write_audit: 1 NPZ file(s) written by this test break metadata propagation:",
-    "  */test_lossy_tool_is_caught_by_t*/canonical.npz: dropped _metadata that its input(s) "
-    "had (raw.npz) (fix: load with load_npz and write with save_npz(path, arrays, "
-    "metadata=add_transformation(metadata, tool, operation, ...)))",
+    "npz_write_audit: 1 NPZ file(s) written by this test break the data contract:",
+    "  */test_lossy_tool_is_caught_by_t*/canonical.npz: [_metadata] metadata-missing: dropped "
+    "_metadata that its input(s) had (raw.npz) (fix: load with load_npz and save with "
+    "save_npz(path, arrays, metadata=add_transformation(metadata, tool, operation, "
+    "parameters)))",
     "*_ test_training_config_disagrees_with_the_dataset _*",
     "E       AssertionError: assert_parameters_match: */dataset.npz disagrees with the "
     "configuration: 2 violation(s)",

@@ -84,11 +84,18 @@ def test_contract_error_in_one_output_writes_no_output(sim, tmp_path):
 def test_failed_write_of_second_output_leaves_no_first_output_or_temp_file(sim, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    with pytest.raises(FileNotFoundError):
+    (tmp_path / "a-file").write_text("not a directory")
+    with pytest.raises(OSError, match=r"cannot write .*a-file/test\.npz: a file is in the way"):
         with transform(sim, tool="t.py", operation="split") as t:
             t.write(out / "train.npz", t.arrays)
-            t.write(tmp_path / "no-such-dir" / "test.npz", t.arrays)
+            t.write(tmp_path / "a-file" / "test.npz", t.arrays)
     assert listing(out) == []
+
+
+def test_missing_output_directories_are_created(sim, tmp_path):
+    with transform(sim, tool="t.py", operation="split") as t:
+        t.write(tmp_path / "new" / "deeper" / "train.npz", t.arrays)
+    assert (tmp_path / "new" / "deeper" / "train.npz").is_file()
 
 
 def test_existing_output_is_kept_when_the_tool_fails(sim, tmp_path):
@@ -185,4 +192,4 @@ def test_npz_write_audit_passes_for_tools_built_on_the_api(pytester: pytest.Pyte
     """)
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*lost.npz: dropped _metadata*"])
+    result.stdout.fnmatch_lines(["*lost.npz: [[]_metadata] metadata-missing: dropped _metadata*"])
