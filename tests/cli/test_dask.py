@@ -159,7 +159,7 @@ def test_a_killed_worker_gives_its_file_a_finding_and_the_run_goes_on(
     # bound that matters: retried, never endlessly
     assert tries <= (attempts / "dies").read_text() <= tries + "xxxx"
     # a finished file whose result sat on the dying worker may be checked again: never lost
-    assert (attempts / "c").read_text() in ("x", "xx")
+    assert (attempts / "c").read_text() in ("x", "xx", "xxx")
     assert [(rule, severity) for rule, severity, _ in outcome["findings"]] == [
         ("resource-limit", "error")]
     assert "died" in outcome["findings"][0][2]

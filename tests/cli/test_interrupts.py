@@ -27,13 +27,14 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="sessions and /p
 
 @pytest.fixture(scope="module")
 def slow_folder(tmp_path_factory) -> Path:
-    """40 files of 48 MiB of zeros each (tiny on disk, seconds to scan in total)."""
+    """160 files of 48 MiB of zeros each (tiny on disk; with the fast inflater still several
+    seconds to scan in total on an idle machine, so every delay lands mid-run)."""
     folder = tmp_path_factory.mktemp("slow")
     first = folder / "f00.npz"
     save_npz(first, {"diffraction": np.zeros((3072, 64, 64), np.float32),
                      "xcoords": np.zeros(3072), "ycoords": np.zeros(3072)})
-    for i in range(1, 40):
-        shutil.copyfile(first, folder / f"f{i:02d}.npz")
+    for i in range(1, 160):
+        shutil.copyfile(first, folder / f"f{i:03d}.npz")
     return folder
 
 
