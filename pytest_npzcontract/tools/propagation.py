@@ -143,8 +143,8 @@ def propagation_findings(name: str, metadata: Mapping | None, encoding: str | No
     findings = []
     if is_pickled(encoding):
         findings.append(_finding(name, "_metadata", "pickled-metadata",
-                                 "_metadata is a pickled object array: a reader without "
-                                 "allow_pickle=True cannot load it"))
+                                 "_metadata is a pickled object array: np.load(..., "
+                                 "allow_pickle=False), NumPy's safe default, fails on it"))
     if metadata is None:
         had = [s.name for s in inputs if s.metadata is not None]
         message = (f"dropped _metadata that its input(s) had ({_names(had)})" if had

@@ -147,7 +147,7 @@ def test_reference_style_tests_flag_the_pickled_output_not_the_legacy_input(suit
             f"*_ test_canonicalize_without_metadata_{name} _*",
             "npz-audit: 1 NPZ file(s) written by this test break the data contract:",
             "  */output.npz: [[]_metadata] pickled-metadata: _metadata is a pickled object "
-            "array: a reader without allow_pickle=True cannot load it (fix: write _metadata "
+            "array: np.load(..., allow_pickle=False), NumPy's safe default, fails on it (fix: write _metadata "
             "as JSON text: *)",
         ])
     assert "input_no_metadata.npz:" not in text
