@@ -584,3 +584,28 @@ def _peak_rss() -> int:
     # Not ru_maxrss: Linux carries the parent's high-water mark into a forked child, which
     # would hide any growth below the size of the pytest process that started us.
     return _status("VmHWM")
+
+
+def write_case(tmp_path: Path, raw: bytes, name: str = "case.npz") -> Path:
+    """``raw`` written as ``tmp_path / name``."""
+    path = tmp_path / name
+    path.write_bytes(raw)
+    return path
+
+
+def verdicts(path: Path) -> tuple[set[str], set[str] | str]:
+    """(error rules of check_file, load_npz's rules or "ok"); neither may raise anything else,
+    no finding may be the checker's last-resort "unexpected error", and each finding is one
+    line."""
+    from pytest_npzcontract import ContractViolation, check_file, load_npz
+    from pytest_npzcontract.contract.checker import UNEXPECTED
+
+    report = check_file(path)
+    assert not any(UNEXPECTED in f.message for f in report.findings), report.findings
+    assert all("\n" not in f.line() for f in report.findings)
+    try:
+        load_npz(path)
+        loaded: set[str] | str = "ok"
+    except ContractViolation as exc:
+        loaded = exc.rules
+    return report.rules("error"), loaded

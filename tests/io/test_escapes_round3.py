@@ -27,12 +27,13 @@ from hostile import (
     raw_zip,
     run_bounded,
     valid_npz,
+    verdicts,
     with_member,
+    write_case,
     zip_bytes,
 )
 
 from pytest_npzcontract import ContractViolation, check_file, load_npz
-from pytest_npzcontract.contract.checker import UNEXPECTED
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c",
@@ -44,21 +45,8 @@ def valid(tmp_path_factory) -> Path:
     return valid_npz(tmp_path_factory.mktemp("valid") / "valid.npz")
 
 
-def _write(tmp_path: Path, raw: bytes, name: str = "case.npz") -> Path:
-    path = tmp_path / name
-    path.write_bytes(raw)
-    return path
-
-
-def _verdicts(path: Path) -> tuple[set[str], set[str] | str]:
-    report = check_file(path)
-    assert not any(UNEXPECTED in f.message for f in report.findings), report.findings
-    try:
-        load_npz(path)
-        loaded: set[str] | str = "ok"
-    except ContractViolation as exc:
-        loaded = exc.rules
-    return report.rules("error"), loaded
+_write = write_case
+_verdicts = verdicts
 
 
 def _deflated(data: bytes) -> bytes:
