@@ -102,6 +102,7 @@ def run_on_dask(fn: Callable[..., tuple[str, Any]], items: Sequence[Any], *,
         size = batch or _batch_size(len(items), _threads(client, workers))
         where: dict[str, list[int]] = {}
         everything: list[Any] = []
+        lost: dict[int, int] = {}
 
         def submit(indices: list[int], tag: str) -> Any:
             future = client.submit(_run_batch, fn, [items[i] for i in indices], options,
@@ -127,6 +128,16 @@ def run_on_dask(fn: Callable[..., tuple[str, Any]], items: Sequence[Any], *,
                     failure = _failure(distributed, value, version)
                     for index in indices:
                         yield index, failure
+                    continue
+                if not isinstance(value, list) or len(value) != len(indices):
+                    # The task finished but its result was gone when fetched (the worker
+                    # holding it died meanwhile): check its files again, each at most twice.
+                    for index in indices:
+                        lost[index] = lost.get(index, 0) + 1
+                        if lost[index] > 2:
+                            yield index, RuntimeError("the Dask cluster lost its result twice")
+                        else:
+                            pending.add(submit([index], f"{index}-again-{lost[index]}"))
                     continue
                 for index, (theirs, result) in zip(indices, value, strict=True):
                     if theirs != version:
