@@ -1,0 +1,166 @@
+"""io/members.py at its edges, pinned where mutation testing found no test looking: the
+raw-deflate inflater over any zlib-compatible module (new input while output is pending, a
+module without its own error class, the backend's own words for corrupt data, ``needs_input``
+like bz2's), and MemberStream, the header reader, which inflates about a KiB at a time, hands
+bytes out before the CRC is known and reads nothing for ``read(0)``. The zip entries are real
+ones from ``zipfile``."""
+
+from __future__ import annotations
+
+import bz2
+import copy
+import io
+import random
+import types
+import zipfile
+import zlib
+
+import pytest
+
+from pytest_npzcontract import check_file
+from pytest_npzcontract.io import inflate
+from pytest_npzcontract.io.members import MemberError, MemberStream, ZlibInflater, open_member
+
+DATA = bytes(range(256)) * 200                     # 51,200 bytes that compress well
+NOISE = random.Random(7).randbytes(20000)          # hardly compresses: input stays pending
+BACKENDS = sorted(inflate.available())
+
+
+def raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+def archive(method=zipfile.ZIP_DEFLATED, data=DATA) -> zipfile.ZipFile:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=method) as zf:
+        zf.writestr("a.npy", data)
+    return zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+
+
+def wrong_crc(zf: zipfile.ZipFile) -> zipfile.ZipInfo:
+    info = copy.copy(zf.infolist()[0])
+    info.CRC ^= 1
+    return info
+
+
+def inflate_all(inflater: ZlibInflater, parts: list[bytes], step: int) -> bytes:
+    """Feed ``parts`` one per call whatever ``needs_input`` says, then drain the output."""
+    out = b"".join(inflater.decompress(part, step) for part in parts)
+    for _ in range(10 * len(NOISE) // step):        # bounded: a lost input would never end
+        if inflater.eof:
+            break
+        out += inflater.decompress(b"", step)
+    return out
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_new_input_while_output_is_pending_is_kept(name):
+    stream = raw_deflate(NOISE)
+    inflater = ZlibInflater(inflate.available()[name])
+    half = len(stream) // 2
+    assert inflate_all(inflater, [stream[:half], stream[half:]], 1000) == NOISE
+    assert inflater.eof
+
+
+def test_a_fresh_inflater_asks_for_input_like_bz2():
+    assert ZlibInflater().needs_input is True
+    assert bz2.BZ2Decompressor().needs_input is True
+
+
+def test_a_zero_output_bound_leaves_needs_input_false_as_bz2_does():
+    """``max_length=0`` asks for no output: like bz2's, the decoder does not claim to be
+    done with its input (zlib itself ignores the bound of 0)."""
+    reference = bz2.BZ2Decompressor()
+    assert reference.decompress(bz2.compress(DATA), 0) == b"" and not reference.needs_input
+    inflater = ZlibInflater(zlib)
+    inflater.decompress(raw_deflate(DATA), 0)
+    assert inflater.needs_input is False
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_corrupt_data_is_a_zlib_error_in_the_backends_own_words(name):
+    module = inflate.available()[name]
+    bad = b"\xff" * 8
+    with pytest.raises(module.error) as native:
+        module.decompressobj(-15).decompress(bad)
+    with pytest.raises(zlib.error) as caught:
+        ZlibInflater(module).decompress(bad, 1000)
+    assert type(caught.value) is zlib.error and str(caught.value) == str(native.value)
+    assert "None" not in str(caught.value)
+
+
+def test_a_backend_without_an_error_class_raises_zlibs():
+    bare = types.ModuleType("bare_inflate")          # only what ZlibInflater needs
+    bare.decompressobj = zlib.decompressobj
+    inflater = ZlibInflater(bare)
+    assert inflate_all(inflater, [raw_deflate(NOISE)], 4096) == NOISE
+    with pytest.raises(zlib.error, match="invalid block type"):
+        ZlibInflater(bare).decompress(b"\xff" * 8, 100)
+
+
+def test_a_member_read_in_many_raw_pieces_counts_every_byte():
+    """The compressed bytes consumed are summed over every raw read (the end of the stream
+    must fall exactly at the declared compressed size)."""
+    for method in (zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA):
+        zf = archive(method, NOISE)
+        assert b"".join(open_member(zf, zf.infolist()[0], first_read=64)) == NOISE
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
+def test_a_header_read_inflates_about_a_kib(method):
+    zf = archive(method)
+    stream = MemberStream(zf, wrong_crc(zf))
+    assert stream.read(8) == DATA[:8]
+    stream.close()
+    assert stream.read() == DATA[8:1024]            # one KiB read and inflated, no more
+
+
+def test_a_header_read_stops_at_exactly_what_was_asked():
+    zf = archive(zipfile.ZIP_DEFLATED)
+    stream = MemberStream(zf, zf.infolist()[0], step=1024)
+    assert stream.read(1024) == DATA[:1024]
+    stream.close()
+    assert stream.read() == b""                      # no second piece was inflated
+
+
+def test_read_zero_reads_nothing():
+    zf = archive(zipfile.ZIP_DEFLATED)
+    stream = MemberStream(zf, wrong_crc(zf))
+    assert stream.read(0) == b""                     # the bad CRC at the end is not reached
+    stream.close()
+    assert stream.read() == b""
+
+
+def test_a_stream_hands_out_bytes_before_the_crc_is_known():
+    small = DATA[:600]                               # one piece: the whole member
+    zf = archive(zipfile.ZIP_DEFLATED, small)
+    stream = MemberStream(zf, wrong_crc(zf))
+    assert stream.read(8) == small[:8]
+    with pytest.raises(MemberError, match="CRC mismatch"):
+        stream.read()
+
+
+def test_a_stream_applies_its_lzma_dictionary_limit():
+    zf = archive(zipfile.ZIP_LZMA)
+    info = zf.infolist()[0]
+    with MemberStream(zf, info) as stream:
+        assert stream.read() == DATA
+    with pytest.raises(MemberError, match="dictionary") as caught:
+        MemberStream(zf, info, max_lzma_dict=1 << 12).read(8)
+    assert caught.value.rule == "resource-limit"
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_a_truncated_header_is_said_alike_whatever_the_compression(tmp_path, method):
+    """A header read that asks past the member's end gets what there is (bz2 and LZMA
+    decoders refuse a call after their stream's end: it used to surface as corrupt data)."""
+    path = tmp_path / "short.npz"
+    with zipfile.ZipFile(path, "w", compression=method) as zf:
+        zf.writestr("diffraction.npy", b"\x93NUMPY\x01\x00\x76\x00{'descr'")
+    found = [(f.rule, f.message) for f in check_file(path, mode="warn").findings
+             if f.key == "diffraction"]
+    assert found == [("unreadable", "truncated .npy header: expected 118 bytes, got 8")]
+    zf = archive(method, DATA[:100])
+    with MemberStream(zf, zf.infolist()[0]) as stream:
+        assert stream.read(1000) == DATA[:100] and stream.read() == b""
