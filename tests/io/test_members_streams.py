@@ -19,7 +19,13 @@ import pytest
 
 from pytest_npzcontract import check_file
 from pytest_npzcontract.io import inflate
-from pytest_npzcontract.io.members import MemberError, MemberStream, ZlibInflater, open_member
+from pytest_npzcontract.io.members import (
+    MemberError,
+    MemberStream,
+    ZlibInflater,
+    open_member,
+    set_deflate_backend,
+)
 
 DATA = bytes(range(256)) * 200                     # 51,200 bytes that compress well
 NOISE = random.Random(7).randbytes(20000)          # hardly compresses: input stays pending
@@ -164,3 +170,23 @@ def test_a_truncated_header_is_said_alike_whatever_the_compression(tmp_path, met
     zf = archive(method, DATA[:100])
     with MemberStream(zf, zf.infolist()[0]) as stream:
         assert stream.read(1000) == DATA[:100] and stream.read() == b""
+
+
+class _Exhausted(ZlibInflater):
+    """A decoder that runs out of memory on its first step (a real one cannot be made to
+    here cheaply); plugged in through the public backend hook."""
+
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+        raise MemoryError
+
+
+def test_a_decoder_out_of_memory_is_a_resource_limit():
+    zf = archive(zipfile.ZIP_DEFLATED)
+    previous = set_deflate_backend(_Exhausted)
+    try:
+        with pytest.raises(MemberError) as caught:
+            b"".join(open_member(zf, zf.infolist()[0]))
+    finally:
+        set_deflate_backend(previous)
+    assert str(caught.value) == "member 'a.npy': not enough memory to decompress"
+    assert caught.value.rule == "resource-limit"
