@@ -92,3 +92,48 @@ def test_a_thread_reads_through_its_own_handle_and_stops_when_told(tmp_path: Pat
     stop.set()
     with pytest.raises(parallel_scan._Cancelled):
         parallel_scan._scan_reopened(array, None, True, stop)
+
+
+def test_two_large_members_are_enough_for_threads(tmp_path: Path, monkeypatch, threaded):
+    monkeypatch.setattr(parallel_scan, "PARALLEL_MIN_BYTES", OBJECT_BYTES + 1)
+    check_file(write_dataset(tmp_path / "d.npz", n_images=64), threads=2)
+    assert threaded == {"diffraction", "Y"}
+
+
+def test_no_more_threads_than_allowed(tmp_path: Path, threshold, monkeypatch):
+    names: list[str] = []
+    original = parallel_scan._scan_reopened
+    gate, lock = threading.Barrier(2, timeout=5), threading.Lock()
+
+    def spy(*args):
+        with lock:
+            names.append(threading.current_thread().name)
+            first_two = len(names) <= 2
+        if first_two:
+            gate.wait()       # both busy at once: a third member needs a third thread now
+        return original(*args)
+
+    monkeypatch.setattr(parallel_scan, "_scan_reopened", spy)
+    check_file(write_dataset(tmp_path / "d.npz", n_images=64), threads=2)   # 3 large members
+    assert len(names) == 3 and len(set(names)) == 2
+
+
+def test_the_frames_scanned_in_the_calling_thread_meanwhile(tmp_path: Path, monkeypatch,
+                                                            threaded):
+    """Large members elsewhere in threads, the (smaller) frames in the caller: still the
+    dose estimate and the value ranges."""
+    monkeypatch.setattr(parallel_scan, "PARALLEL_MIN_BYTES", 2 << 20)
+    frames = frames_of_a_dataset(tmp_path)
+    frames[0, 0, 0], frames[1, 0, 0] = -1.0, 50.0
+    big_object = np.ones((512, 512), np.complex64)                 # 2 MiB
+    for name, extra in [("dose", {"metadata": {"physics_parameters": {"nphotons": 1e12}}}),
+                        ("ranges", {"overrides": {"diffraction": frames,
+                                                  "objectGuess": big_object}})]:
+        extra.setdefault("overrides", {"objectGuess": big_object})
+        path = write_dataset(tmp_path / f"{name}.npz", n_images=64, **extra)
+        serial, parallel = check_file(path, threads=1), check_file(path, threads=2)
+        assert threaded == {"objectGuess", "Y"}
+        assert findings(parallel) == findings(serial)
+        wanted = {"nphotons-inconsistent"} if name == "dose" else \
+            {"negative-amplitude", "not-normalized"}
+        assert wanted <= serial.rules(), serial.rules()

@@ -190,3 +190,52 @@ def test_a_decoder_out_of_memory_is_a_resource_limit():
         set_deflate_backend(previous)
     assert str(caught.value) == "member 'a.npy': not enough memory to decompress"
     assert caught.value.rule == "resource-limit"
+
+
+class _Hesitant(ZlibInflater):
+    """A deflate decoder that returns nothing for its first ``pauses`` calls, keeping the
+    input it was given (as a decoder that buffers before its first output may)."""
+
+    pauses = 0
+
+    def __init__(self) -> None:
+        super().__init__(zlib)
+        self._left, self._kept = self.pauses, b""
+
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+        if self._left:
+            self._left -= 1
+            self._kept += data
+            self.needs_input = False
+            return b""
+        data, self._kept = self._kept + data, b""
+        return super().decompress(data, max_length)
+
+
+@pytest.mark.parametrize("pauses, reads", [(0, True), (3, True), (4, False)])
+def test_three_empty_steps_in_a_row_are_tolerated(pauses, reads):
+    zf = archive(zipfile.ZIP_DEFLATED)
+    decoder = type("Paused", (_Hesitant,), {"pauses": pauses})
+    previous = set_deflate_backend(decoder)
+    try:
+        if reads:
+            assert b"".join(open_member(zf, zf.infolist()[0])) == DATA
+        else:
+            with pytest.raises(MemberError) as caught:
+                b"".join(open_member(zf, zf.infolist()[0]))
+            assert str(caught.value) == "member 'a.npy': decompressor makes no progress"
+    finally:
+        set_deflate_backend(previous)
+
+
+def test_a_second_handle_reads_after_the_archives_own_is_closed(tmp_path):
+    path = tmp_path / "a.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a.npy", DATA)
+    zf = zipfile.ZipFile(path)
+    info = zf.infolist()[0]
+    zf.close()
+    with open(path, "rb") as fp:
+        assert b"".join(open_member(zf, info, fp=fp, first_read=512)) == DATA
+    with pytest.raises(MemberError, match="archive is closed"):
+        b"".join(open_member(zf, info))
