@@ -193,39 +193,61 @@ def test_a_decoder_out_of_memory_is_a_resource_limit():
 
 
 class _Hesitant(ZlibInflater):
-    """A deflate decoder that returns nothing for its first ``pauses`` calls, keeping the
-    input it was given (as a decoder that buffers before its first output may)."""
+    """A deflate decoder that returns nothing ``pauses`` times in a row, keeping the input it
+    was given (as a decoder that buffers before it writes may): after each new input, or
+    (``every_piece``) before each piece of output."""
 
-    pauses = 0
+    pauses, every_piece = 0, False
 
     def __init__(self) -> None:
         super().__init__(zlib)
         self._left, self._kept = self.pauses, b""
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+        if data and not self.every_piece:
+            self._left = self.pauses
         if self._left:
             self._left -= 1
             self._kept += data
             self.needs_input = False
             return b""
         data, self._kept = self._kept + data, b""
+        if self.every_piece:
+            self._left = self.pauses
         return super().decompress(data, max_length)
 
 
-@pytest.mark.parametrize("pauses, reads", [(0, True), (3, True), (4, False)])
-def test_three_empty_steps_in_a_row_are_tolerated(pauses, reads):
+@pytest.mark.parametrize("every_piece, pauses, reads", [
+    (False, 0, True), (False, 3, True), (False, 4, False),   # the call given input counts
+    (True, 2, True), (True, 3, False),                       # a third empty call is one more
+])
+def test_a_decoder_may_return_nothing_three_times_in_a_row(every_piece, pauses, reads):
+    """Three calls in a row without new input and without output are the most a decoder
+    gets (the call that hands it input does not count)."""
     zf = archive(zipfile.ZIP_DEFLATED)
-    decoder = type("Paused", (_Hesitant,), {"pauses": pauses})
+    decoder = type("Paused", (_Hesitant,), {"pauses": pauses, "every_piece": every_piece})
     previous = set_deflate_backend(decoder)
     try:
+        pieces = open_member(zf, zf.infolist()[0], step=4096, first_read=256)
         if reads:
-            assert b"".join(open_member(zf, zf.infolist()[0])) == DATA
+            assert b"".join(pieces) == DATA
         else:
             with pytest.raises(MemberError) as caught:
-                b"".join(open_member(zf, zf.infolist()[0]))
+                b"".join(pieces)
             assert str(caught.value) == "member 'a.npy': decompressor makes no progress"
     finally:
         set_deflate_backend(previous)
+
+
+def test_a_stream_that_ends_before_its_declared_size_is_said():
+    zf = archive(zipfile.ZIP_DEFLATED)
+    info = copy.copy(zf.infolist()[0])
+    real = info.compress_size
+    info.compress_size += 5                         # five bytes of whatever follows it
+    with pytest.raises(MemberError) as caught:
+        b"".join(open_member(zf, info))
+    assert str(caught.value) == (f"member 'a.npy': its compressed stream ends after {real:,} "
+                                 f"of the {real + 5:,} compressed bytes its zip entry declares")
 
 
 def test_a_second_handle_reads_after_the_archives_own_is_closed(tmp_path):
