@@ -103,14 +103,14 @@ def test_two_large_members_are_enough_for_threads(tmp_path: Path, monkeypatch, t
 def test_no_more_threads_than_allowed(tmp_path: Path, threshold, monkeypatch):
     names: list[str] = []
     original = parallel_scan._scan_reopened
-    gate, lock = threading.Barrier(2, timeout=5), threading.Lock()
+    all_three = threading.Barrier(3, timeout=1)     # met only if all three run at once
 
     def spy(*args):
-        with lock:
-            names.append(threading.current_thread().name)
-            first_two = len(names) <= 2
-        if first_two:
-            gate.wait()       # both busy at once: a third member needs a third thread now
+        names.append(threading.current_thread().name)
+        try:
+            all_three.wait()
+        except threading.BrokenBarrierError:
+            pass
         return original(*args)
 
     monkeypatch.setattr(parallel_scan, "_scan_reopened", spy)

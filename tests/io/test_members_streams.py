@@ -261,3 +261,57 @@ def test_a_second_handle_reads_after_the_archives_own_is_closed(tmp_path):
         assert b"".join(open_member(zf, info, fp=fp, first_read=512)) == DATA
     with pytest.raises(MemberError, match="archive is closed"):
         b"".join(open_member(zf, info))
+
+
+def with_local_name(raw: bytes, name: bytes, flags: int) -> bytes:
+    """``raw`` (one member) with the local header's name bytes and general flags replaced."""
+    head = bytearray(raw[:30])
+    old_len = int.from_bytes(head[26:28], "little")
+    head[6:8] = flags.to_bytes(2, "little")
+    head[26:28] = len(name).to_bytes(2, "little")
+    assert len(name) == old_len                      # offsets after the name stay valid
+    return bytes(head) + name + raw[30 + old_len:]
+
+
+@pytest.mark.parametrize("flags", [0x0, 0x1, 0x8])
+def test_a_name_without_the_utf8_flag_is_cp437(flags):
+    """Only flag bit 11 says UTF-8; without it the local name is read as cp437 (as zipfile
+    reads the directory's), whatever the other bits."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("ab.npy", DATA)                  # ASCII: written without the UTF-8 flag
+    raw = buf.getvalue().replace(b"ab.npy", "é.npy".encode())   # 6 bytes each
+    raw = with_local_name(raw, "é.npy".encode(), flags)
+    zf = zipfile.ZipFile(io.BytesIO(raw))
+    info = zf.infolist()[0]
+    assert info.filename == "é.npy".encode().decode("cp437")   # the directory's, as cp437
+    assert b"".join(open_member(zf, info)) == DATA
+
+
+def test_a_local_name_that_is_not_utf8_differs_from_the_directorys():
+    zf = archive(zipfile.ZIP_STORED)
+    raw = with_local_name(zf.fp.getvalue(), b"\xff.npy", 0x800)
+    with pytest.raises(MemberError) as caught:
+        b"".join(open_member(zipfile.ZipFile(io.BytesIO(raw)), zf.infolist()[0]))
+    assert str(caught.value) == "member 'a.npy': name in directory and local header differ"
+
+
+def test_raw_reads_double_from_the_first_and_take_the_last_byte():
+    zf = archive(zipfile.ZIP_STORED)                 # stored pieces are the raw reads
+    info = zf.infolist()[0]
+    sizes = [len(p) for p in open_member(zf, info, first_read=100, step=1 << 20)]
+    assert sizes == [100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 100]
+    last = [len(p) for p in open_member(zf, info, first_read=len(DATA) - 1)]
+    assert last == [len(DATA) - 1, 1]
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2])
+def test_a_stream_running_past_its_declared_size_is_said(method):
+    zf = archive(method, NOISE)
+    info = copy.copy(zf.infolist()[0])
+    info.compress_size //= 2
+    with pytest.raises(MemberError) as caught:
+        b"".join(open_member(zf, info))
+    assert str(caught.value) == (f"member 'a.npy' is truncated: its compressed stream runs "
+                                 f"past the {info.compress_size:,} compressed bytes its zip "
+                                 "entry declares")
