@@ -36,3 +36,12 @@ def test_per_source_doses_are_compared_with_the_callers_tolerance(data):
     assert mismatches(data, sources, config={"nphotons": 1e6}, rtol=0.1) == []
     assert mismatches(data, sources, config={"nphotons": 1e6}, rtol=0.01) == [
         "source 0 (a.npz): nphotons: dataset=1.05e+06, config=1e+06 (relative tolerance 0.01)"]
+
+
+def test_a_sources_own_metadata_is_judged_against_the_configuration(data):
+    """What the top level does not settle (here gridsize) is compared per source, from the
+    parameters each source's metadata records."""
+    sources = [{"path": "a.npz", "metadata": {"physics_parameters": {"gridsize": 1}}},
+               {"path": "b.npz", "metadata": {"physics_parameters": {"gridsize": 2}}}]
+    assert mismatches(data, sources, config={"gridsize": 2}) == [
+        "source 0 (a.npz): gridsize: dataset=1, config=2 (must match exactly)"]
