@@ -144,16 +144,25 @@ class Settings:
                    if self.per_file_ignores else {}),
                 "config": os.fspath(self.source) if self.source else None}
 
-    def selects(self, path: str | os.PathLike) -> bool:
+    def selects(self, path: str | os.PathLike, *, walked: bool = False) -> bool:
         """Whether a file found in a directory walk is checked: it matches an ``include``
-        glob and no ``exclude`` glob (a directory matching ``exclude`` excludes its files)."""
-        return path_matches(self.include, self.relative(path)) and not self.excludes(path)
+        glob and no ``exclude`` glob (a directory matching ``exclude`` excludes its files).
+        ``walked``: the walk already refused every excluded parent directory, so only the
+        file itself is matched against ``exclude``."""
+        rel = self.relative(path)
+        if not path_matches(self.include, rel):
+            return False
+        if walked:
+            return not (self.exclude and path_matches(self.exclude, rel))
+        return not self._excluded(rel)
 
     def excludes(self, path: str | os.PathLike) -> bool:
         """Whether ``path`` (file or directory) or one of its parents matches ``exclude``."""
+        return self._excluded(self.relative(path))
+
+    def _excluded(self, rel: str) -> bool:
         if not self.exclude:
             return False
-        rel = self.relative(path)
         parts = rel.split("/")
         return any(path_matches(self.exclude, "/".join(parts[: i + 1]))
                    for i in range(len(parts)))
