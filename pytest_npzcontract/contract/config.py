@@ -310,7 +310,27 @@ def path_matches(patterns: tuple[str, ...] | list[str], rel: str) -> bool:
     >>> path_matches(("data/**/*.npz", "!**/scratch_*"), "data/a/x.npz")
     True
     """
-    return _spec(tuple(patterns)).match_file(rel)
+    patterns = tuple(patterns)
+    suffixes = _suffixes(patterns)
+    if suffixes is not None:  # e.g. the default "*.npz": no need to load pathspec
+        return any(part.endswith(suffixes) for part in rel.split("/"))
+    return _spec(patterns).match_file(rel)
+
+
+@functools.lru_cache(maxsize=256)
+def _suffixes(patterns: tuple[str, ...]) -> tuple[str, ...] | None:
+    """For patterns that are all ``*`` followed by a plain name ending (``*.npz``), the
+    endings; else ``None``. Such a pattern has no ``/``, so as a ``.gitignore`` line it
+    matches a path any of whose components ends so (a file, or a directory and everything
+    under it): exactly the test :func:`path_matches` then makes."""
+    ends = []
+    for pattern in patterns:
+        rest = pattern[1:]
+        if not pattern.startswith("*") or not rest or rest != rest.strip() \
+                or any(c in rest for c in "*?[]\\/!#"):
+            return None
+        ends.append(rest)
+    return tuple(ends) if ends else None
 
 
 @functools.lru_cache(maxsize=256)
