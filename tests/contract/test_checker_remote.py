@@ -1,7 +1,7 @@
 """check_file on a remote archive (an fsspec ``memory://`` URL: range reads through the same
-code as ``s3://``, in process): the report counts what was transferred, a remote file is
-never scanned in threads (there is one connection), and a file that shrinks while it is read
-gives a finding for every member read after, never a crash."""
+code as ``s3://``, in process): the report counts what was transferred (each member once),
+a remote file is never scanned in threads (there is one connection), and a file that shrinks
+while it is read gives a finding for every member read after, never a crash."""
 
 from __future__ import annotations
 
@@ -40,6 +40,15 @@ def test_the_report_counts_the_bytes_and_requests_of_the_whole_check(memory_fs, 
     assert structural.transfer["size"] == full.transfer["size"] == size
     assert 0 < structural.transfer["bytes"] < full.transfer["bytes"]   # values were read too
     assert structural.transfer["requests"] < full.transfer["requests"]
+
+
+def test_each_member_is_transferred_once(memory_fs, tmp_path):
+    # the final read of members no check looked at skips those the value scan read
+    url = put(memory_fs, tmp_path, dict(valid_arrays(n_images=32),
+                                        _metadata=np.array(metadata_json())))
+    report = check_file(url)
+    assert report.ok
+    assert report.transfer["bytes"] < 1.5 * report.transfer["size"]
 
 
 def test_a_remote_file_that_is_no_archive_still_reports_its_transfer(memory_fs):

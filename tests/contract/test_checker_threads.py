@@ -1,5 +1,6 @@
 """check_file scans in the caller's thread unless it is given ``threads`` > 1, so an
-``on_progress`` callback that is not thread-safe is safe by default."""
+``on_progress`` callback that is not thread-safe is safe by default; with threads, each scan
+thread reads the archive through its own file handle."""
 
 from __future__ import annotations
 
@@ -33,3 +34,13 @@ def test_by_default_progress_is_reported_from_the_callers_thread(dataset):
 def test_with_threads_progress_comes_from_the_scan_threads_too(dataset):
     names = progress_threads(dataset, threads=2)
     assert any(name.startswith("npzcontract-scan") for name in names)
+
+
+def test_each_scan_thread_reads_through_its_own_handle(tmp_path, monkeypatch):
+    # Stored members are read with seek-then-read; two threads sharing one handle would
+    # interleave their reads and see truncated or changed data in most runs.
+    monkeypatch.setattr(parallel_scan, "PARALLEL_MIN_BYTES", 1024)
+    path = write_dataset(tmp_path / "stored.npz", n_images=256, compressed=False)
+    serial = [f.line() for f in check_file(path).findings]
+    for _ in range(20):
+        assert [f.line() for f in check_file(path, threads=2).findings] == serial
