@@ -1,0 +1,44 @@
+"""A ``[tool.npzcontract.contract]`` extension applies to whichever profile is in force: the
+canonical default, or the profile the metadata's scaling pair selects, both taken from the
+registry the configuration builds (``check_options()["profiles"]``), not from the built-ins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rawnpz import valid_arrays, valid_metadata
+
+from pytest_npzcontract import check_arrays
+from pytest_npzcontract.contract.config import load_settings
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> dict:
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool.npzcontract.contract]\nrequired = ["mask"]\n')
+    return load_settings(config).check_options()["profiles"]
+
+
+MASK_MISSING = ("mask", "missing-key", "required key 'mask' is missing",
+                "write 'mask' with layout any shape")
+
+
+def missing(report) -> list[tuple]:
+    return [(f.key, f.rule, f.message, f.hint) for f in report.findings
+            if f.rule == "missing-key"]
+
+
+def test_the_default_profile_is_the_extended_canonical(registry):
+    report = check_arrays(valid_arrays(), valid_metadata(), profiles=registry)
+    assert report.profile == "canonical"
+    assert missing(report) == [MASK_MISSING]        # a key with no description: no "(...)"
+
+
+def test_a_profile_the_scaling_pair_selects_is_the_extended_one(registry):
+    meta = valid_metadata()
+    meta["physics_parameters"].update(scale_contract_version="ci_intensity_v2",
+                                      measurement_domain="count_intensity")
+    report = check_arrays(valid_arrays(), meta, mode="warn", profiles=registry)
+    assert report.profile == "count-intensity"
+    assert missing(report) == [MASK_MISSING]
