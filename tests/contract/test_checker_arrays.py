@@ -11,7 +11,6 @@ from rawnpz import metadata_json, valid_arrays, valid_metadata
 from pytest_npzcontract import check_arrays
 from pytest_npzcontract.contract.profiles import PROFILES, derive_profile
 
-
 META = valid_metadata()
 TEXT = metadata_json(META)
 

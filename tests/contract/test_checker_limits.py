@@ -15,7 +15,7 @@ import pytest
 from rawnpz import metadata_json, npy_bytes, valid_arrays, valid_metadata, write_members
 
 from pytest_npzcontract import check_arrays, check_file
-from pytest_npzcontract.base.limits import DEFAULT_LIMITS, MiB, Limits
+from pytest_npzcontract.base.limits import DEFAULT_LIMITS, Limits, MiB
 
 WIDE_DICT = 65 * MiB
 LOOSE = Limits(max_lzma_dict_bytes=128 * MiB)

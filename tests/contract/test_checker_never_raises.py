@@ -70,8 +70,8 @@ def test_floating_point_traps_of_the_caller_do_not_break_the_value_scan(tmp_path
     big = arrays["diffraction"].copy()
     big[0, 0, :2] = np.finfo(np.float32).max        # squaring it overflows float32
     big[1, 0, 0] = np.inf
-    path = write_members(tmp_path / "f.npz", dict(arrays, diffraction=big, 
-                                                         _metadata=np.array(metadata_json())))
+    path = write_members(tmp_path / "f.npz", dict(arrays, diffraction=big,
+                                                  _metadata=np.array(metadata_json())))
     quiet = check_file(path, mode="warn")
     with np.errstate(all="raise"):
         trapped = check_file(path, mode="warn")
