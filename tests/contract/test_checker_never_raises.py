@@ -17,8 +17,7 @@ from pytest_npzcontract.contract.checker import UNEXPECTED
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     path = tmp_path_factory.mktemp("raises") / "d.npz"
-    return write_members(path, dict(valid_arrays(),
-                                              _metadata=np.array(metadata_json())))
+    return write_members(path, dict(valid_arrays(), _metadata=np.array(metadata_json())))
 
 
 def raising(exc: BaseException):
