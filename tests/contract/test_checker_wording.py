@@ -97,3 +97,9 @@ def test_the_object_must_hold_one_whole_frame(rows, cols, refused):
     obj = np.ones((rows, cols), np.complex64)
     report = check_arrays(changed(objectGuess=obj), valid_metadata(), values=False)
     assert ("shape-mismatch" in report.rules()) is refused
+
+
+def test_a_key_outside_the_contract_does_not_end_the_layout_checks():
+    arrays = {"notes": np.ones(3), **changed(probeGuess=probe[None])}   # the unknown key first
+    report = check_arrays(arrays, valid_metadata(), mode="warn", values=False)
+    assert [(f.key, f.rule) for f in report.findings] == [("probeGuess", "bad-ndim")]
