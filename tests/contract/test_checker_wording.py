@@ -103,3 +103,11 @@ def test_a_key_outside_the_contract_does_not_end_the_layout_checks():
     arrays = {"notes": np.ones(3), **changed(probeGuess=probe[None])}   # the unknown key first
     report = check_arrays(arrays, valid_metadata(), mode="warn", values=False)
     assert [(f.key, f.rule) for f in report.findings] == [("probeGuess", "bad-ndim")]
+
+
+def test_every_key_with_the_wrong_ndim_gets_its_finding():
+    arrays = changed(probeGuess=probe[None], xcoords=BASE["xcoords"][:, None],
+                     Y=np.repeat(y[..., None], 2, -1))
+    report = check_arrays(arrays, valid_metadata(), mode="warn", values=False)
+    assert [(f.key, f.rule) for f in report.findings] == [
+        ("probeGuess", "bad-ndim"), ("xcoords", "bad-ndim"), ("Y", "bad-ndim")]
