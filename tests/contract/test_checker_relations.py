@@ -38,6 +38,10 @@ def test_no_per_image_key_at_all_is_only_missing_keys():
 def test_frames_with_a_trailing_axis_compare_by_their_height_and_width():
     # ground_truth_patches may be (n, N, N, 1); a custom profile may allow 4-D diffraction
     assert findings(dict(BASE, ground_truth_patches=BASE["Y"][..., None])) == []
+    small = BASE["Y"][:, :32, :32, None]
+    assert findings(dict(BASE, ground_truth_patches=small)) == [
+        ("ground_truth_patches", "shape-mismatch", "ground_truth_patches frames are 32x32 but "
+         "diffraction frames are 64x64")]
     four = derive_profile("four", {"extends": "canonical",
                                    "keys": {"diffraction": {"ndim": [3, 4]}}})
     arrays = dict(BASE, diffraction=BASE["diffraction"][..., None])
