@@ -118,3 +118,10 @@ def test_every_key_with_the_wrong_ndim_gets_its_finding():
     report = check_arrays(arrays, valid_metadata(), mode="warn", values=False)
     assert [(f.key, f.rule) for f in report.findings] == [
         ("probeGuess", "bad-ndim"), ("xcoords", "bad-ndim"), ("Y", "bad-ndim")]
+
+
+def test_the_image_count_comes_from_a_contract_key_not_any_1d_array():
+    # "weights" (3 entries, no contract key) comes first; n = 4 is still xcoords' length
+    arrays = {"weights": np.ones(3), **changed(diffraction=np.transpose(d, (1, 2, 0)))}
+    report = check_arrays(arrays, valid_metadata(), mode="warn", values=False)
+    assert [(f.key, f.rule) for f in report.findings] == [("diffraction", "transposed-layout")]
