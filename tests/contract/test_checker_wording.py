@@ -45,11 +45,18 @@ CASES = {
     "real object": (changed(objectGuess=BASE["objectGuess"].real.astype(np.float32)), [(
         "objectGuess", "bad-dtype", "dtype float32 where the contract expects complex64",
         "cast when writing: arr.astype('complex64')")]),
+    "integer object": (changed(objectGuess=np.ones((128, 128), np.int32)), [(
+        "objectGuess", "bad-dtype", "dtype int32 where the contract expects complex64",
+        "cast when writing: arr.astype('complex64')")]),       # the sqrt fix is for amplitudes
     "3-D probe": (changed(probeGuess=probe[None]), [(
         "probeGuess", "bad-ndim", "probeGuess is 3-D (1, 64, 64); expected (N, N)", RESHAPE)]),
     "4-D Y": (changed(Y=y[..., None]), [(
         "Y", "legacy-key", "Y is 4-D (4, 64, 64, 1) with a trailing axis of 1 (legacy "
         "layout); expected (n, N, N)", f"{MIGRATE} (squeezes the last axis)")]),
+    "4-D Y of small frames": (changed(Y=y[:, :32, :32, None]), [
+        ("Y", "legacy-key", "Y is 4-D (4, 32, 32, 1) with a trailing axis of 1 (legacy "
+         "layout); expected (n, N, N)", f"{MIGRATE} (squeezes the last axis)"),
+        ("Y", "shape-mismatch", "Y frames are 32x32 but diffraction frames are 64x64", SAME_N)]),
     "4-D Y, last axis 2": (changed(Y=np.repeat(y[..., None], 2, -1)), [(
         "Y", "bad-ndim", "Y is 4-D (4, 64, 64, 2); expected (n, N, N)", RESHAPE)]),
     "2-D xcoords": (changed(xcoords=BASE["xcoords"][:, None]), [(
@@ -111,3 +118,10 @@ def test_every_key_with_the_wrong_ndim_gets_its_finding():
     report = check_arrays(arrays, valid_metadata(), mode="warn", values=False)
     assert [(f.key, f.rule) for f in report.findings] == [
         ("probeGuess", "bad-ndim"), ("xcoords", "bad-ndim"), ("Y", "bad-ndim")]
+
+
+def test_the_image_count_comes_from_a_contract_key_not_any_1d_array():
+    # "weights" (3 entries, no contract key) comes first; n = 4 is still xcoords' length
+    arrays = {"weights": np.ones(3), **changed(diffraction=np.transpose(d, (1, 2, 0)))}
+    report = check_arrays(arrays, valid_metadata(), mode="warn", values=False)
+    assert [(f.key, f.rule) for f in report.findings] == [("diffraction", "transposed-layout")]
