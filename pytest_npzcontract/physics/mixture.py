@@ -147,13 +147,13 @@ def find_mixture(keeper: FrameKeeper, estimate: Any, eps: float,
 def _examine(keeper: FrameKeeper, s1: np.ndarray, s2: np.ndarray, unit: float | None,
              eps: float, scaled: bool) -> list[tuple[int, float, float]]:
     """``(frame, spacing, dose)`` for each kept frame whose own lattice was found."""
+    indices = [i for i in sorted(keeper.kept) if i < s2.size]
+    known = on_file_lattice([keeper.kept[i] for i in indices], unit, eps)
     found: list[tuple[int, float, float]] = []
-    for tried, index in enumerate(sorted(keeper.kept)):
+    for tried, (index, spacing) in enumerate(zip(indices, known, strict=True)):
         if unit is None and not found and tried >= EARLY:
             break  # no lattice in the first frames: noise-free or interpolated data
-        if index >= s2.size:
-            continue
-        spacing = frame_spacing(keeper.kept[index], unit, eps)
+        spacing = spacing or frame_spacing(keeper.kept[index], eps)
         if spacing is None:
             continue
         dose = s1[index] / math.sqrt(spacing) if scaled else s2[index] / spacing
@@ -162,28 +162,43 @@ def _examine(keeper: FrameKeeper, s1: np.ndarray, s2: np.ndarray, unit: float | 
     return found
 
 
-def frame_spacing(values: np.ndarray, unit: float | None, eps: float) -> float | None:
-    """The lattice spacing of one frame's squared values, or ``None`` when it has none.
+def on_file_lattice(frames: list[np.ndarray], unit: float | None,
+                    eps: float) -> list[float | None]:
+    """Each frame's spacing when it sits on the file's lattice ``unit`` (``X**2`` spacing):
+    ``unit`` times the greatest common divisor of its counts on it (a frame of a lower dose
+    sits on a coarser lattice); ``None`` for a frame that does not. One vectorised pass over
+    all the frames."""
+    if unit is None or not frames or len({f.size for f in frames}) != 1:
+        return [None] * len(frames)
+    y = np.square(np.stack(frames).astype(np.float64))
+    k = y / unit
+    use = (y > 0) & (k <= MAX_VERIFY_K + 0.5)
+    nearest = np.rint(k)
+    on = use & (nearest >= 1) & (np.abs(k - nearest) <= _tolerance(nearest, eps))
+    enough = (use.sum(axis=1) >= MIN_VALUES) & (on.sum(axis=1) >= MIN_ON_LATTICE
+                                                 * use.sum(axis=1))
+    ones = (on & (nearest == 1)).any(axis=1)  # a one-photon pixel: the gcd is 1
+    return [None if not ok else unit if one else
+            unit * int(np.gcd.reduce(row[hit].astype(np.int64)))
+            for ok, one, row, hit in zip(enough, ones, nearest, on, strict=True)]
 
-    On the file's lattice ``unit`` it is ``unit`` times the greatest common divisor of the
-    frame's counts on it; otherwise the frame's smallest value divided by 1..MAX_DIVISOR (a
-    frame of Poisson counts nearly always holds a pixel of one or two photons), the first
-    on which the frame's values sit. Each test is one vectorised pass over the frame."""
+
+def frame_spacing(values: np.ndarray, eps: float) -> float | None:
+    """The lattice spacing of one frame's squared values on a lattice of its own, or
+    ``None``: the frame's smallest value divided by 1..MAX_DIVISOR (a frame of Poisson counts
+    nearly always holds a pixel of one or two photons), the first on which the frame's
+    values sit."""
     y = np.square(values[values > 0].astype(np.float64))
     if y.size < MIN_VALUES:
         return None
-    candidates = [] if unit is None else [unit]
-    candidates += [float(y.min()) / m for m in range(1, MAX_DIVISOR + 1)]
-    for tried, spacing in enumerate(candidates):
+    for m in range(1, MAX_DIVISOR + 1):
+        spacing = float(y.min()) / m
         k = y / spacing
         k = k[k <= MAX_VERIFY_K + 0.5]
         nearest = np.rint(k)
         on = (nearest >= 1) & (np.abs(k - nearest) <= _tolerance(nearest, eps))
-        if k.size < MIN_VALUES or np.count_nonzero(on) < MIN_ON_LATTICE * k.size:
-            continue
-        if unit is not None and tried == 0:  # a coarser lattice of the file's: the gcd
-            return spacing * int(np.gcd.reduce(nearest[on].astype(np.int64)))
-        return spacing
+        if k.size >= MIN_VALUES and np.count_nonzero(on) >= MIN_ON_LATTICE * k.size:
+            return spacing
     return None
 
 
