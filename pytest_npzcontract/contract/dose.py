@@ -96,13 +96,12 @@ class DoseCheck:
         merged file, or groups the data show (:mod:`..physics.mixture`) when there are none."""
         results = self.accumulator.results()
         mix = self.mix_text(results) if len(results) > 1 else ""
-        apart = self._apart(run, results)
-        single = bool(getattr(run.contract, "single_dose", False))
-        mixture = None
-        if len(results) == 1 and (apart or single and resolve_level(
-                "mixed-dose", run.mode, run.levels) != "off"):
-            mixture = self.accumulator.mixture(self.factor, next(iter(results.values())))
-            mix = mixture.text() if mixture is not None else mix
+        apart = self._apart(results)
+        single = run.contract.single_dose
+        # without source_index: the groups the frames show, for mixed-dose or to name them
+        mixture = self.accumulator.mixture(self.factor, results.get(None)) \
+            if apart or single else None
+        mix = mix if mixture is None else mixture.text()
         for label, recorded, estimate, ratio in apart:
             who = "metadata records" if label is None else f"{self.name(label)} records"
             run.add(RULE, self.key,
@@ -118,12 +117,10 @@ class DoseCheck:
                     f"{mixture.ratio:.3g}x apart (it would use one dose for every frame); {mix}")
         return results
 
-    def _apart(self, run: Any, results: Mapping[Any, NphotonsEstimate]
+    def _apart(self, results: Mapping[Any, NphotonsEstimate]
                ) -> list[tuple[Any, float, NphotonsEstimate, float]]:
         """``(label, recorded, estimate, ratio)`` of each group whose estimate is more than
-        the factor away from its recorded dose (none with the rule off)."""
-        if resolve_level(RULE, run.mode, run.levels) == "off":
-            return []
+        the factor away from its recorded dose (with the rule off, ``run.add`` drops them)."""
         apart = []
         for label, recorded in self.doses.items():
             estimate = results.get(label)

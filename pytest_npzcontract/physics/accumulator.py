@@ -282,14 +282,12 @@ class NphotonsAccumulator:
         return {name: self._finish(group) for name, group in zip(self._names, self._groups,
                                                                   strict=True)}
 
-    def mixture(self, factor: float, estimate: NphotonsEstimate | None = None
-                ) -> Mixture | None:
+    def mixture(self, factor: float, estimate: NphotonsEstimate | None) -> Mixture | None:
         """Groups of frames more than ``factor`` apart in dose (:mod:`.mixture`), or ``None``:
-        one dose, frames not kept, or values that are no photon counts at all. ``estimate``:
-        :meth:`result`, when already read."""
+        one dose, frames not kept, or values that are no photon counts at all. ``estimate``
+        is :meth:`result` (``None``: nothing to judge)."""
         group = self._groups[0]
-        estimate = estimate or self.result()
-        if self.keeper is None or self.problem or not (math.isfinite(group.sum1)
+        if estimate is None or self.keeper is None or self.problem or not (math.isfinite(group.sum1)
                                                         and math.isfinite(group.sum2)):
             return None
         if group.sum1 == group.sum2 == 0 or any(part.size and part.min() < 0 for part in group.sample):

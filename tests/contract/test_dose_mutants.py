@@ -68,3 +68,55 @@ def test_estimates_exactly_the_factor_apart_are_not_a_mix(sims):
     arrays, meta = merged(low, high, (None, None), frames=counts)
     assert mixes(arrays, meta, nphotons_factor=factor) == []
     assert len(mixes(arrays, meta, nphotons_factor=factor * (1 - 1e-9))) == 1
+
+
+def _findings(arrays, meta, rule, profile="canonical", **options):
+    report = check_arrays(arrays, meta, mode="warn", profile=profile, **options)
+    return [f for f in report.findings if f.rule == rule]
+
+
+def _one_file(sim, frames=None, nphotons=None):
+    arrays = {k: v for k, v in sim.arrays.items() if k != "Y"}
+    arrays.update(xcoords_start=arrays["xcoords"], ycoords_start=arrays["ycoords"])
+    if frames is not None:
+        arrays["diffraction"] = frames
+    return arrays, {"physics_parameters": {"N": 64, "nphotons": nphotons}}
+
+
+def test_one_dose_recorded_wrong_says_no_groups(sims):
+    low, _ = sims
+    for profile in ("canonical", "train"):
+        (finding,) = _findings(*_one_file(low, nphotons=1e6), "nphotons-inconsistent", profile)
+        assert finding.message.startswith("metadata records nphotons=1e+06 but the frames' "
+                                          "photon statistics give ")
+        assert finding.message.endswith("x apart (limit 2x)")     # nothing after: one dose
+
+
+def test_an_estimate_exactly_the_factor_from_its_record_is_consistent(sims):
+    low, _ = sims
+    counts = low.counts.astype(np.int32)
+    estimate = counts.sum() / counts.shape[0]                    # the counts method, exact
+    arrays, meta = _one_file(low, counts, nphotons=1e6)
+    factor = float(1e6 / estimate)
+    assert _findings(arrays, meta, "nphotons-inconsistent", nphotons_factor=factor) == []
+    assert len(_findings(arrays, meta, "nphotons-inconsistent",
+                         nphotons_factor=factor * (1 - 1e-9))) == 1
+
+
+def test_a_source_without_an_estimate_does_not_stop_the_others(sims):
+    low, high = sims
+    flat = np.concatenate([np.full((8, 64, 64), 0.5, np.float32),   # no lattice: undetermined
+                           high.arrays["diffraction"]])
+    arrays, meta = merged(low, high, (1e4, 1e6), frames=flat)
+    (finding,) = _findings(arrays, meta, "nphotons-inconsistent")
+    assert finding.message.startswith("source 1 (b.npz) records nphotons=1e+06 but ")
+
+
+def test_mixed_dose_turned_off_is_silent(sims):
+    low, high = sims
+    frames = np.concatenate([low.arrays["diffraction"], high.arrays["diffraction"]])
+    arrays, meta = merged(low, high, (None, None), frames=frames)
+    del arrays["source_index"]
+    levels = {RULE: "off"}
+    assert _findings(arrays, None, RULE, "train", rule_levels=levels) == []
+    assert len(_findings(arrays, None, RULE, "train")) == 1
