@@ -242,3 +242,13 @@ def test_a_raw_file_with_two_doses_fails_lint(tmp_path, doses):
         "nphotons per file, but the frames hold 2 groups of doses " in result.output
     assert clirun.lint(path, "--profile", "canonical", "--mode", "warn",
                 config=False).exit_code == 0
+
+
+def test_the_examined_frames_are_spread_through_the_file():
+    """48 frames of one dose, then 16 of another: more frames than are examined, the second
+    dose only at the end."""
+    arrays = _form((_sim(1e6, 3, n=48), _sim(1e8, 4, n=16)), "normalized")
+    report = check_arrays(arrays, None, mode="warn", profile="train")
+    (text,) = [f.message for f in report.findings if f.rule == RULE]
+    assert "per group (32 frames examined, each by its own lattice spacing): " in text
+    assert "spacing): 24 frames (0-47) estimated " in text and "; 8 frames (49-63) estimated " in text
