@@ -123,8 +123,8 @@ class DoseCheck:
         the factor away from its recorded dose (with the rule off, ``run.add`` drops them)."""
         apart = []
         for label, recorded in self.doses.items():
-            estimate = results.get(label)
-            if estimate is None or not estimate.determined or not estimate.value:
+            estimate = results[label]  # one estimate per label, and a determined one is > 0
+            if not estimate.determined:
                 continue
             ratio = max(estimate.value / recorded, recorded / estimate.value)
             if ratio > self.factor:
