@@ -120,3 +120,20 @@ def test_mixed_dose_turned_off_is_silent(sims):
     levels = {RULE: "off"}
     assert _findings(arrays, None, RULE, "train", rule_levels=levels) == []
     assert len(_findings(arrays, None, RULE, "train")) == 1
+
+
+def test_fortran_ordered_frames_are_judged_whole_not_per_source(tmp_path, sims):
+    """In Fortran order the values of one frame are not contiguous: the source labels cannot
+    be applied chunk by chunk, so no per-source finding is made from interleaved frames."""
+    from pytest_npzcontract import check_file, save_npz
+
+    arrays, meta = merged(*sims, (1e4, 1e8))
+    arrays["diffraction"] = np.asfortranarray(arrays["diffraction"])
+    path = tmp_path / "fortran.npz"
+    save_npz(path, arrays, metadata=meta)
+    report = check_file(path, mode="warn", profile="train")
+    assert report.findings and not {"nphotons-inconsistent", RULE} & report.rules()
+    c_order = tmp_path / "c.npz"
+    save_npz(c_order, {**arrays, "diffraction": np.ascontiguousarray(arrays["diffraction"])},
+             metadata=meta)
+    assert RULE in check_file(c_order, mode="warn", profile="train").rules()
