@@ -144,16 +144,25 @@ class Settings:
                    if self.per_file_ignores else {}),
                 "config": os.fspath(self.source) if self.source else None}
 
-    def selects(self, path: str | os.PathLike) -> bool:
+    def selects(self, path: str | os.PathLike, *, walked: bool = False) -> bool:
         """Whether a file found in a directory walk is checked: it matches an ``include``
-        glob and no ``exclude`` glob (a directory matching ``exclude`` excludes its files)."""
-        return path_matches(self.include, self.relative(path)) and not self.excludes(path)
+        glob and no ``exclude`` glob (a directory matching ``exclude`` excludes its files).
+        ``walked``: the walk already refused every excluded parent directory, so only the
+        file itself is matched against ``exclude``."""
+        rel = self.relative(path)
+        if not path_matches(self.include, rel):
+            return False
+        if walked:
+            return not (self.exclude and path_matches(self.exclude, rel))
+        return not self._excluded(rel)
 
     def excludes(self, path: str | os.PathLike) -> bool:
         """Whether ``path`` (file or directory) or one of its parents matches ``exclude``."""
+        return self._excluded(self.relative(path))
+
+    def _excluded(self, rel: str) -> bool:
         if not self.exclude:
             return False
-        rel = self.relative(path)
         parts = rel.split("/")
         return any(path_matches(self.exclude, "/".join(parts[: i + 1]))
                    for i in range(len(parts)))
@@ -301,7 +310,27 @@ def path_matches(patterns: tuple[str, ...] | list[str], rel: str) -> bool:
     >>> path_matches(("data/**/*.npz", "!**/scratch_*"), "data/a/x.npz")
     True
     """
-    return _spec(tuple(patterns)).match_file(rel)
+    patterns = tuple(patterns)
+    suffixes = _suffixes(patterns)
+    if suffixes is not None:  # e.g. the default "*.npz": no need to load pathspec
+        return any(part.endswith(suffixes) for part in rel.split("/"))
+    return _spec(patterns).match_file(rel)
+
+
+@functools.lru_cache(maxsize=256)
+def _suffixes(patterns: tuple[str, ...]) -> tuple[str, ...] | None:
+    """For patterns that are all ``*`` followed by a plain name ending (``*.npz``), the
+    endings; else ``None``. Such a pattern has no ``/``, so as a ``.gitignore`` line it
+    matches a path any of whose components ends so (a file, or a directory and everything
+    under it): exactly the test :func:`path_matches` then makes."""
+    ends = []
+    for pattern in patterns:
+        rest = pattern[1:]
+        if not pattern.startswith("*") or not rest or rest != rest.strip() \
+                or any(c in rest for c in "*?[]\\/!#"):
+            return None
+        ends.append(rest)
+    return tuple(ends) if ends else None
 
 
 @functools.lru_cache(maxsize=256)

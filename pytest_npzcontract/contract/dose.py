@@ -4,8 +4,10 @@ statistics give, computed inside the checker's value scan (the same chunks, one 
 A merged file (per-image ``source_index``, per-source nphotons under ``source_datasets``) is
 judged source by source, each against its own dose; under a profile whose reader takes one
 nphotons per file (``Contract.single_dose``: raw, train) sources of different doses are rule
-``mixed-dose``, and every message about a mix names each source's estimate. Nothing is reported when the estimate is
-undetermined (no lattice, too few photons) or the rule is off::
+``mixed-dose``. Without ``source_index`` the frames themselves may show several doses
+(:mod:`..physics.mixture`): under such a profile that is ``mixed-dose`` too. Every message
+about a mix names each source's or group's estimate. Nothing is reported when the estimate
+is undetermined (no lattice, too few photons) or the rule is off::
 
     >>> dose = DoseCheck.start(run, arrays, "diffraction")   # None when it cannot fire
     >>> stats = scan_chunks(dtype, chunks, dose.observe)
@@ -81,7 +83,8 @@ class DoseCheck:
             doses = {None: file_recorded}
         acc = NphotonsAccumulator(frames.dtype, frames.shape[1] * frames.shape[2],
                                   labels=labels, fortran=fortran, key=key,
-                                  total=frames.nbytes // max(frames.dtype.itemsize, 1))
+                                  total=frames.nbytes // max(frames.dtype.itemsize, 1),
+                                  keep_frames=labels is None)
         return cls(key, acc, doses, sources, factor)
 
     def observe(self, chunk: np.ndarray) -> None:
@@ -89,25 +92,44 @@ class DoseCheck:
 
     def finish(self, run: Any) -> dict[Any, NphotonsEstimate]:
         """Add a finding per group whose recorded dose and estimate are too far apart, and
-        ``mixed-dose`` when a single-dose profile holds frames of several doses."""
+        ``mixed-dose`` when a single-dose profile holds frames of several doses: sources of a
+        merged file, or groups the data show (:mod:`..physics.mixture`) when there are none."""
         results = self.accumulator.results()
         mix = self.mix_text(results) if len(results) > 1 else ""
-        if resolve_level(RULE, run.mode, run.levels) != "off":
-            for label, recorded in self.doses.items():
-                estimate = results.get(label)
-                if estimate is None or not estimate.determined or not estimate.value:
-                    continue
-                ratio = max(estimate.value / recorded, recorded / estimate.value)
-                if ratio <= self.factor:
-                    continue
-                who = "metadata records" if label is None else f"{self.name(label)} records"
-                run.add(RULE, self.key,
-                        f"{who} nphotons={recorded:g} but the frames' photon statistics give "
-                        f"{estimate.text()}: {ratio:.3g}x apart (limit {self.factor:g}x)"
-                        + (f"; {mix}" if mix else ""))
-        if getattr(run.contract, "single_dose", False) and len(results) > 1:
+        apart = self._apart(results)
+        single = run.contract.single_dose
+        # without source_index: the groups the frames show, for mixed-dose or to name them
+        mixture = self.accumulator.mixture(self.factor, results.get(None)) \
+            if apart or single else None
+        mix = mix if mixture is None else mixture.text()
+        for label, recorded, estimate, ratio in apart:
+            who = "metadata records" if label is None else f"{self.name(label)} records"
+            run.add(RULE, self.key,
+                    f"{who} nphotons={recorded:g} but the frames' photon statistics give "
+                    f"{estimate.text()}: {ratio:.3g}x apart (limit {self.factor:g}x)"
+                    + (f"; {mix}" if mix else ""))
+        if single and len(results) > 1:
             self._mixed(run, results, mix)
+        elif single and mixture is not None and not _dose_chosen(run.report.metadata):
+            run.add("mixed-dose", self.key,
+                    f"the {run.contract.profile} profile's reader takes one nphotons per file, "
+                    f"but the frames hold {len(mixture.groups)} groups of doses "
+                    f"{mixture.ratio:.3g}x apart (it would use one dose for every frame); {mix}")
         return results
+
+    def _apart(self, results: Mapping[Any, NphotonsEstimate]
+               ) -> list[tuple[Any, float, NphotonsEstimate, float]]:
+        """``(label, recorded, estimate, ratio)`` of each group whose estimate is more than
+        the factor away from its recorded dose (with the rule off, ``run.add`` drops them)."""
+        apart = []
+        for label, recorded in self.doses.items():
+            estimate = results[label]  # one estimate per label, and a determined one is > 0
+            if not estimate.determined:
+                continue
+            ratio = max(estimate.value / recorded, recorded / estimate.value)
+            if ratio > self.factor:
+                apart.append((label, recorded, estimate, ratio))
+        return apart
 
     def name(self, label: Any) -> str:
         path = self.sources.get(label)

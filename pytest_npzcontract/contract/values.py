@@ -38,9 +38,8 @@ def scan_chunks(dtype: np.dtype, chunks: Iterable[np.ndarray],
     the parts and are not meaningful as amplitudes). Integer data is integral by construction.
     ``observe`` sees every chunk as read, so another accumulator (the dose estimator) shares
     the same single pass. ``ranges=False``: only NaN/inf are counted (min, max, negative and
-    integral are left unset), with one reduction per chunk instead of two: a chunk whose sum
-    is finite holds no NaN or inf; only a chunk whose sum is not (NaN/inf, or finite values
-    that overflow) is tested element by element.
+    integral are left unset): a chunk whose min and max are finite holds no NaN or inf; only
+    a chunk whose are not is tested element by element.
     """
     dtype = np.dtype(dtype)
     stats = ValueStats()
@@ -60,9 +59,11 @@ def scan_chunks(dtype: np.dtype, chunks: Iterable[np.ndarray],
                     stats.negative += int(np.count_nonzero(chunk < 0))
             continue
         if not ranges:
-            with np.errstate(over="ignore", invalid="ignore"):
-                total = np.add.reduce(chunk)
-            if not np.isfinite(total):
+            # NaN propagates into min and max, +inf into max, -inf into min: two
+            # vectorised reductions (~100 GB/s each from cache) beat one pairwise sum
+            # (~20 GB/s), and only a chunk holding a non-finite value is tested element by
+            # element
+            if not (np.isfinite(chunk.min()) and np.isfinite(chunk.max())):
                 stats.nan += int(np.count_nonzero(np.isnan(chunk)))
                 stats.inf += int(np.count_nonzero(np.isinf(chunk)))
             continue

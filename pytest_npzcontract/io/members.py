@@ -163,11 +163,11 @@ def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, step: int = STEP_
             crc = crc32(piece, crc)
             if not hold_back:
                 yield piece
-                continue
-            if held is not None:
-                yield held
-            held = piece
-        if decoder.eof:
+            else:
+                if held is not None:
+                    yield held
+                held = piece
+        if decoder.eof:  # bz2 and LZMA decoders refuse to be called again after the end
             break
     # Stored data has no end marker; LZMA may omit it (zip flag bit 1); sizes and CRC decide.
     if not decoder.eof and info.compress_type in (zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2):

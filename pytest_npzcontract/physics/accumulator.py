@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .lattice import MIN_VERIFY, _distinct, find_spacing
+from .mixture import FrameKeeper, Mixture, find_mixture
 
 #: Values kept in the sample the lattice is found and verified on: at most SAMPLE_CAPACITY,
 #: and for a known total 1/SAMPLE_SHARE of the values but at least MIN_SAMPLE.
@@ -90,6 +91,8 @@ class NphotonsAccumulator:
     file's ``source_index``; ``fortran`` says the chunks come in Fortran order (then only the
     whole-array estimate is available and labels are refused). ``total``: the number of values
     that will be fed, when known; it sizes the sample (see the module docstring).
+    ``keep_frames`` (no labels, C order) keeps what :meth:`mixture` needs: every frame's sums
+    and a few whole frames.
 
     >>> acc = NphotonsAccumulator(np.float32, 64 * 64)
     >>> for chunk in chunks: acc.update(chunk)
@@ -98,7 +101,7 @@ class NphotonsAccumulator:
 
     def __init__(self, dtype: Any, frame_size: int, *, labels: Any = None,
                  fortran: bool = False, key: str | None = None, seed: int = 0,
-                 total: int | None = None) -> None:
+                 total: int | None = None, keep_frames: bool = False) -> None:
         self.dtype = np.dtype(dtype)
         self.frame_size = max(int(frame_size), 1)
         self.fortran = fortran
@@ -127,6 +130,10 @@ class NphotonsAccumulator:
         else:
             self._names, self._index = [None], None
         self._groups = [_Group() for _ in self._names]
+        self.keeper = None
+        if keep_frames and self._index is None and not fortran:
+            count = None if total is None else int(total) // self.frame_size
+            self.keeper = FrameKeeper(count, self.frame_size)
 
     # -- streaming -------------------------------------------------------------------------
     def update(self, chunk: np.ndarray) -> None:
@@ -163,6 +170,9 @@ class NphotonsAccumulator:
         s1, s2 = self._sums(block)
         if self._index is None:
             self._add(self._groups[0], s1, s2)
+            if self.keeper is not None:
+                self.keeper.take(first, block)
+                self.keeper.totals(s1, s2)
             self._sample(block.ravel(), None, first)
             if not self._decided:
                 self._decide_sum_x()
@@ -191,7 +201,12 @@ class NphotonsAccumulator:
 
     def _check_integral(self, block: np.ndarray) -> None:
         if self.integral and not self.integer:
-            self.integral = bool(np.array_equal(np.trunc(block), block))
+            # a short head first: amplitudes show a fraction within a few values, so the
+            # whole block is only compared (one more pass) while it still looks integral
+            flat = block.ravel()
+            head = flat[:256]
+            self.integral = bool(np.array_equal(np.trunc(head), head)) and \
+                bool(np.array_equal(np.trunc(flat), flat))
 
     def _sums(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.integer:
@@ -271,6 +286,19 @@ class NphotonsAccumulator:
         """One estimate per group label (``{None: ...}`` when no labels were given)."""
         return {name: self._finish(group) for name, group in zip(self._names, self._groups,
                                                                   strict=True)}
+
+    def mixture(self, factor: float, estimate: NphotonsEstimate | None) -> Mixture | None:
+        """Groups of frames more than ``factor`` apart in dose (:mod:`.mixture`), or ``None``:
+        one dose, frames not kept, or values that are no photon counts at all. ``estimate``
+        is :meth:`result` (``None``: nothing to judge)."""
+        group = self._groups[0]
+        if estimate is None or self.keeper is None or self.problem or not (math.isfinite(group.sum1)
+                                                        and math.isfinite(group.sum2)):
+            return None
+        if group.sum1 == group.sum2 == 0 or any(part.size and part.min() < 0 for part in group.sample):
+            return None
+        eps = float(np.finfo(self.dtype).eps) if self.dtype.kind == "f" else 0.0
+        return find_mixture(self.keeper, estimate, eps, factor)
 
     def _finish(self, group: _Group) -> NphotonsEstimate:
         patterns = group.frames

@@ -59,6 +59,7 @@ class LintCache:
         self.directory = directory
         self.strategy = settings.cache_strategy
         self.entries = directory / f"v{FORMAT}"
+        self._entries = os.fspath(self.entries)
         self.salt = _salt(settings)
         self._salted = hashlib.sha256(self.salt)  # copied per key: the salt is hashed once
         self.hits = 0
@@ -128,7 +129,9 @@ class LintCache:
             # real path, which costs a system call per directory) keeps names apart
             identity = ["metadata", os.path.abspath(path), *stat]
         digest = self._salted.copy()
-        digest.update(json.dumps([identity, context]).encode("utf-8", "surrogateescape"))
+        # NUL cannot occur in a path, so the fields cannot run into each other
+        digest.update("\0".join(map(str, [*identity, context])).encode("utf-8",
+                                                                     "surrogateescape"))
         return digest.hexdigest(), stat
 
     def _prune_if_due(self) -> None:
@@ -140,18 +143,19 @@ class LintCache:
             prune(self.directory, max_size=self.max_size, max_age=self.max_age,
                   current_format=FORMAT)
 
-    def _entry(self, key: str) -> Path:
-        return self.entries / key[:2] / f"{key}.json"
+    def _entry(self, key: str) -> str:
+        # string joins, not pathlib: it runs once per file of a cached run
+        return os.path.join(self._entries, key[:2], key + ".json")
 
-    def _write(self, target: Path, text: str) -> None:
+    def _write(self, target: str, text: str) -> None:
         if not self.directory.is_dir():
             self.directory.mkdir(parents=True, exist_ok=True)
         for name, content in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _TAG),
                               (".pruned", "")):  # a new cache counts as just pruned
             if not (self.directory / name).exists():
                 _atomic_write(self.directory / name, content)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(target, text)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        _atomic_write(Path(target), text)
 
 
 def _atomic_write(target: Path, text: str) -> None:

@@ -130,7 +130,7 @@ def collect_files(paths: Sequence[str], settings: Settings) -> tuple[list[str], 
             pending.extend(reversed(kept))  # depth first, in name order, as os.walk
             for name, is_link in names:
                 full = os.path.normpath(os.path.join(directory, name))
-                if not settings.selects(full):
+                if not settings.selects(full, walked=True):
                     continue
                 if ignores is not None and ignores.ignored(full, is_dir=False):
                     continue

@@ -158,8 +158,9 @@ def test_a_killed_worker_gives_its_file_a_finding_and_the_run_goes_on(
     # (and when a worker dies while another task is queued on it, Dask may try more); the
     # bound that matters: retried, never endlessly
     assert tries <= (attempts / "dies").read_text() <= tries + "xxxx"
-    # a finished file whose result sat on the dying worker may be checked again: never lost
-    assert (attempts / "c").read_text() in ("x", "xx", "xxx")
+    # a finished file whose result sat on the dying worker may be checked again (its task
+    # retried, then alone, and twice more if the cluster lost the result): never lost
+    assert 1 <= len((attempts / "c").read_text()) <= 5
     assert [(rule, severity) for rule, severity, _ in outcome["findings"]] == [
         ("resource-limit", "error")]
     assert "died" in outcome["findings"][0][2]
