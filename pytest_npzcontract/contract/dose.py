@@ -84,7 +84,10 @@ class DoseCheck:
         acc = NphotonsAccumulator(frames.dtype, frames.shape[1] * frames.shape[2],
                                   labels=labels, fortran=fortran, key=key,
                                   total=frames.nbytes // max(frames.dtype.itemsize, 1),
-                                  keep_frames=labels is None)
+                                  # the groups are only asked for (finish) under a
+                                  # single-dose profile or against a recorded dose
+                                  keep_frames=labels is None and bool(
+                                      run.contract.single_dose or doses))
         return cls(key, acc, doses, sources, factor)
 
     def observe(self, chunk: np.ndarray) -> None:
